@@ -1,0 +1,53 @@
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.problems import InvalidQueryParameters
+
+
+class PageForm(forms.Form):
+    limit = forms.IntegerField(required=False, min_value=1, max_value=100)
+    offset = forms.IntegerField(required=False, min_value=0)
+
+
+class TaskPagination(LimitOffsetPagination):
+    """Limit/offset pages in the `{items, total, limit, offset, next, previous}` envelope.
+
+    Out-of-range or non-integer values are a 400 naming the parameter; they are
+    never clamped to the nearest valid value.
+    """
+
+    default_limit = 20
+    max_limit = 100
+
+    def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any]:
+        form = PageForm(request.query_params)
+        if not form.is_valid():
+            raise InvalidQueryParameters.from_form_errors(form.errors)
+        self.request = request
+        self.limit = form.cleaned_data["limit"] or self.default_limit
+        self.offset = form.cleaned_data["offset"] or 0
+        self.count = self.get_count(queryset)
+        self.display_page_controls = self.count > self.limit
+        if self.offset >= self.count:
+            return []
+        return list(queryset[self.offset : self.offset + self.limit])
+
+    def get_paginated_response(self, data: Any) -> Response:
+        next_url, previous_url = self.get_next_link(), self.get_previous_link()
+        links = [f'<{url}>; rel="{rel}"' for rel, url in (("next", next_url), ("prev", previous_url)) if url]
+        return Response(
+            {
+                "items": data,
+                "total": self.count,
+                "limit": self.limit,
+                "offset": self.offset,
+                "next": next_url,
+                "previous": previous_url,
+            },
+            headers={"Link": ", ".join(links)} if links else None,
+        )
