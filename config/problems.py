@@ -40,6 +40,9 @@ class ProblemJSONRenderer(JSONRenderer):
         self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
     ) -> bytes:
         response = (renderer_context or {}).get("response")
-        if response is not None and response.status_code >= 400:
+        # The browsable API also calls this renderer, for the JSON it shows
+        # inside its HTML page; that page keeps its own content type.
+        chosen = isinstance(getattr(response, "accepted_renderer", None), ProblemJSONRenderer)
+        if chosen and response is not None and response.status_code >= 400:
             response["Content-Type"] = PROBLEM_CONTENT_TYPE
         return super().render(data, accepted_media_type, renderer_context)

@@ -1,23 +1,61 @@
+import re
+from datetime import datetime
 from typing import Any
 
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.request import Request
 
 from config.problems import InvalidQueryParameters
 from tasks.models import Task, TaskQuerySet
+from tasks.pagination import PageForm
 
 ORDERING_FIELDS = ["id", "title", "created_at", "updated_at"]
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
+class BooleanFilter(filters.TypedChoiceFilter):
+    """`true` or `false`, and nothing else (django-filter's own ignores other values)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true", **kwargs
+        )
+
+
+class RFC3339DateTimeField(forms.DateTimeField):
+    """An RFC 3339 date-time: date, time and an offset (Z or ±hh:mm), nothing looser."""
+
+    pattern = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+
+    def to_python(self, value: Any) -> datetime | None:
+        if value in self.empty_values:
+            return None
+        text = str(value).strip().upper()  # RFC 3339 allows "t" and "z"
+        try:
+            parsed = parse_datetime(text) if self.pattern.fullmatch(text) else None
+        except ValueError:  # well-formed but impossible, such as hour 25
+            parsed = None
+        if parsed is None:
+            raise ValidationError("Enter an RFC 3339 date-time with an offset, e.g. 2024-05-06T07:08:09Z.")
+        return parsed
+
+
+class RFC3339DateTimeFilter(filters.Filter):
+    field_class = RFC3339DateTimeField
+
+
 class TaskFilter(filters.FilterSet):
-    done = filters.TypedChoiceFilter(
-        choices=[("true", "true"), ("false", "false")],
-        coerce=lambda value: value == "true",
+    done = BooleanFilter(
         help_text="Only tasks that are done (true) or not done (false).",
     )
     search = filters.CharFilter(method="filter_search", help_text="Case-insensitive substring of the title.")
-    updated_after = filters.IsoDateTimeFilter(
+    updated_after = RFC3339DateTimeFilter(
         field_name="updated_at",
         lookup_expr="gt",
         help_text="Only tasks updated after this RFC 3339 timestamp.",
@@ -31,6 +69,13 @@ class TaskFilter(filters.FilterSet):
     class Meta:
         model = Task
         fields = ["done", "search", "updated_after", "ordering"]
+        form = PageForm
+
+    def filter_queryset(self, queryset: QuerySet[Task]) -> QuerySet[Task]:
+        # The form also holds the paging parameters (Meta.form), which filter nothing.
+        for name, task_filter in self.filters.items():
+            queryset = task_filter.filter(queryset, self.form.cleaned_data.get(name))
+        return queryset
 
     def filter_search(self, queryset: TaskQuerySet, name: str, value: str) -> QuerySet[Task]:
         return queryset.search(value)

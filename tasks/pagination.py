@@ -1,6 +1,8 @@
+import re
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
@@ -9,9 +11,21 @@ from rest_framework.response import Response
 from config.problems import InvalidQueryParameters
 
 
+class StrictIntegerField(forms.IntegerField):
+    """ASCII digits with an optional sign; int() alone would also take "1_0" and "٣"."""
+
+    def to_python(self, value: Any) -> int | None:
+        if value not in self.empty_values and not re.fullmatch(r"[+-]?[0-9]+", str(value)):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 class PageForm(forms.Form):
-    limit = forms.IntegerField(required=False, min_value=1, max_value=100)
-    offset = forms.IntegerField(required=False, min_value=0)
+    """The paging parameters; TaskFilter's form extends it, so that one 400 names
+    every bad parameter, filters and paging alike."""
+
+    limit = StrictIntegerField(required=False, min_value=1, max_value=100)
+    offset = StrictIntegerField(required=False, min_value=0)
 
 
 class TaskPagination(LimitOffsetPagination):
@@ -36,6 +50,28 @@ class TaskPagination(LimitOffsetPagination):
         if self.offset >= self.count:
             return []
         return list(queryset[self.offset : self.offset + self.limit])
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "description": "Number of tasks per page.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_limit, "default": 20},
+            },
+            {
+                "name": "offset",
+                "in": "query",
+                "required": False,
+                "description": "Number of tasks to skip.",
+                "schema": {"type": "integer", "minimum": 0, "default": 0},
+            },
+        ]
+
+    def get_results(self, data: dict[str, Any]) -> list[Any]:
+        # The browsable API finds the page's items (to build its filter form) here.
+        return data["items"]
 
     def get_paginated_response(self, data: Any) -> Response:
         next_url, previous_url = self.get_next_link(), self.get_previous_link()
