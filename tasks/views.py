@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.contrib.auth import logout
+from django.db import transaction
 from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework import status, viewsets
@@ -10,26 +11,71 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tasks.conditional import PreconditionFailed, if_match_passes, if_none_match_matches
 from tasks.filters import TaskFilter
 from tasks.models import Task, TaskQuerySet
 from tasks.pagination import TaskPagination
+from tasks.schema import logout_schema, task_schema, token_schema
 from tasks.serializers import LoginSerializer, TaskSerializer, TokenSerializer
 from tasks.throttling import FailedLoginThrottle
 
+WRITE_METHODS = {"PUT", "PATCH", "DELETE"}
 
+
+@task_schema
 class TaskViewSet(viewsets.ModelViewSet):
-    """The caller's tasks. Someone else's task is 404, never 403."""
+    """The caller's tasks. Someone else's task is 404, never 403.
+
+    Responses that carry one task carry its ETag; writes honour If-Match and
+    reads If-None-Match.
+    """
+
+    # The If-Match check and the write happen in one transaction holding the
+    # row (PostgreSQL: SELECT FOR UPDATE; SQLite: the IMMEDIATE transaction's
+    # write lock), so of two writers holding the same ETag exactly one wins.
 
     serializer_class = TaskSerializer
     filterset_class = TaskFilter
     pagination_class = TaskPagination
     lookup_value_regex = "[0-9]{1,18}"  # fits a 64-bit id; longer is an unknown URL
+    task: Task | None = None  # the task the response describes, for its ETag
 
     def get_queryset(self) -> TaskQuerySet:
-        return Task.objects.owned_by(self.request.user)  # type: ignore[arg-type]
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
+            return Task.objects.none()
+        tasks = Task.objects.owned_by(self.request.user)  # type: ignore[arg-type]
+        if self.request.method in WRITE_METHODS:
+            tasks = tasks.select_for_update()
+        return tasks
+
+    def get_object(self) -> Task:
+        self.task = super().get_object()
+        if self.request.method in WRITE_METHODS and not if_match_passes(self.request, self.task.etag):
+            raise PreconditionFailed
+        return self.task
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        task = self.get_object()
+        if if_none_match_matches(request, task.etag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED)
+        return Response(self.get_serializer(task).data)
+
+    @transaction.atomic
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().update(request, *args, **kwargs)
+
+    @transaction.atomic
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().destroy(request, *args, **kwargs)
 
     def perform_create(self, serializer: TaskSerializer) -> None:  # type: ignore[override]
-        serializer.save(owner=self.request.user)
+        self.task = serializer.save(owner=self.request.user)
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.task is not None and response.status_code in (200, 201, 304):
+            response["ETag"] = self.task.etag
+        return response
 
     def get_success_headers(self, data: Any) -> dict[str, str]:
         return {"Location": reverse("task-detail", args=[data["id"]])}
@@ -42,6 +88,7 @@ class TokenView(APIView):
     permission_classes = [AllowAny]
     serializer_class = LoginSerializer
 
+    @token_schema
     def post(self, request: Request) -> Response:
         throttle = FailedLoginThrottle()
         if not throttle.allow_request(request, self):
@@ -60,6 +107,7 @@ class TokenView(APIView):
 class LogoutView(APIView):
     """Revoke the token in use (or end the browser session)."""
 
+    @logout_schema
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, AuthToken):
             request.auth.delete()
