@@ -1,6 +1,6 @@
 import re
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NoReturn
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -39,11 +39,13 @@ class RFC3339DateTimeField(forms.DateTimeField):
         text = str(value).strip().upper()  # RFC 3339 allows "t" and "z"
         try:
             parsed = parse_datetime(text) if self.pattern.fullmatch(text) else None
-        except ValueError:  # well-formed but impossible, such as hour 25
-            parsed = None
-        if parsed is None:
-            raise ValidationError("Enter an RFC 3339 date-time with an offset, e.g. 2024-05-06T07:08:09Z.")
-        return parsed
+            # In UTC: PostgreSQL refuses offsets beyond ±15:59, RFC 3339 allows ±23:59.
+            return parsed.astimezone(UTC) if parsed else self.reject()
+        except (ValueError, OverflowError):  # impossible (hour 25) or beyond year 1..9999 in UTC
+            return self.reject()
+
+    def reject(self) -> NoReturn:
+        raise ValidationError("Enter an RFC 3339 date-time with an offset, e.g. 2024-05-06T07:08:09Z.")
 
 
 class RFC3339DateTimeFilter(filters.Filter):

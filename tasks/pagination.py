@@ -51,6 +51,21 @@ class TaskPagination(LimitOffsetPagination):
             return []
         return list(queryset[self.offset : self.offset + self.limit])
 
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        link = {"type": "string", "format": "uri", "nullable": True}
+        return {
+            "type": "object",
+            "required": ["items", "total", "limit", "offset", "next", "previous"],
+            "properties": {
+                "items": schema,
+                "total": {"type": "integer", "minimum": 0, "description": "Matching tasks in all pages."},
+                "limit": {"type": "integer", "minimum": 1, "maximum": self.max_limit},
+                "offset": {"type": "integer", "minimum": 0},
+                "next": {**link, "description": "The next page, or null on the last."},
+                "previous": {**link, "description": "The previous page, or null on the first."},
+            },
+        }
+
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         return [
             {

@@ -44,7 +44,9 @@ class TaskViewSet(viewsets.ModelViewSet):
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
             return Task.objects.none()
         tasks = Task.objects.owned_by(self.request.user)  # type: ignore[arg-type]
-        if self.request.method in WRITE_METHODS:
+        # Lock inside update()/destroy()'s transaction only: DRF's OPTIONS
+        # metadata and the browsable API's forms also look the task up "as PUT".
+        if self.request.method in WRITE_METHODS and transaction.get_connection().in_atomic_block:
             tasks = tasks.select_for_update()
         return tasks
 

@@ -656,3 +656,20 @@ def test_bad_filter_and_bad_paging_parameters_are_reported_together(api_client, 
     """One 400 names every bad parameter, filters and paging alike."""
     response = api_client.get(list_url(), {"limit": "0", "offset": "-1", "done": "maybe"})
     assert_invalid_parameters(response, "limit", "offset", "done")
+
+
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [
+        ("2024-05-06T07:08:09+17:59", 200),
+        ("2024-05-06T07:08:09-23:59", 200),
+        ("0001-01-01T00:00:00+01:00", 400),
+    ],
+    ids=["offset-beyond-postgresql", "largest-negative-offset", "before-year-one-in-utc"],
+)
+def test_updated_after_takes_any_rfc_3339_offset(api_client, seven_tasks, value, status):
+    """Every RFC 3339 offset works on every database; an instant before year 1 is a 400, never a 500."""
+    response = api_client.get(list_url(), {"updated_after": value})
+    assert response.status_code == status
+    if status == 400:
+        assert_invalid_parameters(response, "updated_after")
