@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
+import orjson
 from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
 
@@ -34,7 +35,11 @@ def problem(status: int, detail: str, **extra: Any) -> dict[str, Any]:
 
 
 class ProblemJSONRenderer(JSONRenderer):
-    """JSON renderer that labels error responses as problem documents."""
+    """JSON renderer that labels error responses as problem documents.
+
+    Compact output goes through orjson, several times faster than the
+    standard library; indented output (the browsable API) keeps DRF's path.
+    """
 
     def render(
         self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
@@ -45,4 +50,6 @@ class ProblemJSONRenderer(JSONRenderer):
         chosen = isinstance(getattr(response, "accepted_renderer", None), ProblemJSONRenderer)
         if chosen and response is not None and response.status_code >= 400:
             response["Content-Type"] = PROBLEM_CONTENT_TYPE
-        return super().render(data, accepted_media_type, renderer_context)
+        if data is None or self.get_indent(accepted_media_type or "", renderer_context or {}):
+            return super().render(data, accepted_media_type, renderer_context)
+        return orjson.dumps(data, default=self.encoder_class().default)

@@ -91,9 +91,10 @@ class QueryParameterFilterBackend(filters.DjangoFilterBackend):
     """django-filter's backend, reporting bad values as query-parameter problems."""
 
     def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None or not filterset_class.base_filters.keys() & request.query_params.keys():
+            return queryset  # nothing to filter; the paginator checks limit and offset itself
         filterset = self.get_filterset(request, queryset, view)
-        if filterset is None:
-            return queryset
         if not filterset.is_valid():
             raise InvalidQueryParameters.from_form_errors(filterset.errors)
         return filterset.qs

@@ -25,7 +25,7 @@ class PageForm(forms.Form):
     every bad parameter, filters and paging alike."""
 
     limit = StrictIntegerField(required=False, min_value=1, max_value=100)
-    offset = StrictIntegerField(required=False, min_value=0)
+    offset = StrictIntegerField(required=False, min_value=0, max_value=2**63 - 1)
 
 
 class TaskPagination(LimitOffsetPagination):
@@ -80,7 +80,7 @@ class TaskPagination(LimitOffsetPagination):
                 "in": "query",
                 "required": False,
                 "description": "Number of tasks to skip.",
-                "schema": {"type": "integer", "minimum": 0, "default": 0},
+                "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1, "default": 0},
             },
         ]
 

@@ -1,5 +1,6 @@
 import unicodedata
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth import authenticate
@@ -7,6 +8,11 @@ from rest_framework import serializers
 from rest_framework.utils import html
 
 from tasks.models import Task
+
+
+def rfc3339(moment: datetime) -> str:
+    """UTC, as DRF's DateTimeField writes it: 2024-05-06T07:08:09.123456Z."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def reject_control_characters(value: str) -> None:
@@ -54,6 +60,17 @@ class TaskSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         model = Task
         fields = ["id", "title", "done", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
+
+    def to_representation(self, task: Task) -> dict[str, Any]:
+        # The same output as the declared fields give, built directly: DRF's
+        # per-field machinery was a third of the time of a list request.
+        return {
+            "id": task.id,
+            "title": task.title,
+            "done": task.done,
+            "created_at": rfc3339(task.created_at),
+            "updated_at": rfc3339(task.updated_at),
+        }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not self.partial:

@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib.auth import logout
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework import status, viewsets
 from rest_framework.exceptions import Throttled, ValidationError
@@ -101,6 +102,7 @@ class TokenView(APIView):
         if user is None:
             throttle.record_failure()
             raise ValidationError("Unable to log in with the provided credentials.")
+        AuthToken.objects.filter(user=user, expiry__lte=timezone.now()).delete()
         token, secret = AuthToken.objects.create(user)
         body = TokenSerializer({"token": secret, "expires_at": token.expiry}).data
         return Response(body, status=status.HTTP_200_OK)

@@ -93,12 +93,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 5,
     }
-else:
-    # Gunicorn's sync workers serve one request at a time, so one persistent
-    # connection per worker is all the pooling they need; the health check
-    # replaces a connection the server has closed.
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Gunicorn's sync workers serve one request at a time, so one persistent
+# connection per worker is all the pooling they need (and SQLite is spared
+# reopening the file and its PRAGMAs on every request); the health check
+# replaces a connection the server has closed.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # Shared by every worker process, so the failed-login throttle holds across
 # workers. Needs `manage.py createcachetable` (the Makefile runs it).

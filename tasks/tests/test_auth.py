@@ -142,6 +142,26 @@ def test_expired_token_returns_401(anon_client, user):
     assert response["WWW-Authenticate"] == "Bearer"
 
 
+def test_logging_in_deletes_the_users_expired_tokens_only(anon_client, user, other_user):
+    """Expired tokens are cleaned up at the owner's next login; live ones and other users' stay."""
+    expired = log_in(anon_client, user.username).json()["token"]
+    live = log_in(anon_client, user.username).json()["token"]
+    AuthToken.objects.filter(user=other_user).delete()
+    AuthToken.objects.create(other_user, expiry=timedelta(seconds=-1))
+    AuthToken.objects.filter(user=user, token_key=expired[:15]).update(
+        expiry=timezone.now() - timedelta(seconds=1)
+    )
+
+    fresh = log_in(anon_client, user.username).json()["token"]
+
+    assert set(AuthToken.objects.filter(user=user).values_list("token_key", flat=True)) == {
+        live[:15],
+        fresh[:15],
+    }
+    assert AuthToken.objects.filter(user=other_user).count() == 1
+    assert bearer(live).get(reverse("task-list")).status_code == 200
+
+
 def test_token_of_deactivated_user_returns_401(anon_client, user):
     """Deactivating a user shuts out the tokens they already hold."""
     token = log_in(anon_client, user.username).json()["token"]

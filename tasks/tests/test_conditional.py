@@ -415,15 +415,15 @@ def test_owner_etag_is_not_usable_by_another_user(user, other_user, task):
 def test_conditional_get_answering_304_runs_as_many_queries_as_a_plain_get(
     api_client, task, django_assert_num_queries
 ):
-    """GET with a matching If-None-Match: two knox token queries and one select, like a plain GET.
+    """GET with a matching If-None-Match: the token query and one select, like a plain GET.
 
     Guards against loading the task twice (once for the ETag, once for the body) or per-header lookups.
     """
     etag = current_etag(task)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         plain = api_client.get(detail_url(task.pk))
     assert plain.status_code == 200
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         conditional = api_client.get(detail_url(task.pk), headers={"If-None-Match": etag})
     assert conditional.status_code == 304
 
@@ -434,7 +434,7 @@ def test_conditional_patch_runs_as_many_queries_as_a_plain_patch(api_client, tas
     Guards against a separate read of the task for the precondition.
     """
     etag = current_etag(task)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = api_client.patch(
             detail_url(task.pk), {"done": True}, format="json", headers={"If-Match": etag}
         )
@@ -443,7 +443,7 @@ def test_conditional_patch_runs_as_many_queries_as_a_plain_patch(api_client, tas
 
 def test_refused_conditional_patch_writes_nothing(api_client, task, django_assert_num_queries):
     """PATCH with a stale If-Match: token queries, savepoint, select, rollback, release; no UPDATE is sent."""
-    with django_assert_num_queries(6) as queries:
+    with django_assert_num_queries(5) as queries:
         response = api_client.patch(
             detail_url(task.pk), {"done": True}, format="json", headers={"If-Match": '"0-0"'}
         )

@@ -662,35 +662,35 @@ def populated(request, user) -> Task:
 
 
 def test_create_runs_a_constant_number_of_queries(api_client, populated, django_assert_num_queries):
-    """POST /tasks: two knox token queries and one insert, however many tasks exist; no per-row work."""
-    with django_assert_num_queries(3):
+    """POST /tasks: the token query and one insert, however many tasks exist; no per-row work."""
+    with django_assert_num_queries(2):
         response = api_client.post(list_url(), {"title": "Counted"}, format="json")
     assert response.status_code == 201
 
 
 def test_retrieve_runs_a_constant_number_of_queries(api_client, populated, django_assert_num_queries):
-    """GET /tasks/{id}: two knox token queries and one select, however many tasks exist; no owner load."""
-    with django_assert_num_queries(3):
+    """GET /tasks/{id}: the token query and one select, however many tasks exist; no owner load."""
+    with django_assert_num_queries(2):
         response = api_client.get(detail_url(populated.pk))
     assert response.status_code == 200
 
 
 def test_patch_runs_a_constant_number_of_queries(api_client, populated, django_assert_num_queries):
-    """PATCH /tasks/{id}: two token queries, savepoint, select, update, release; no owner reload."""
-    with django_assert_num_queries(6):
+    """PATCH /tasks/{id}: the token query, savepoint, select, update, release; no owner reload."""
+    with django_assert_num_queries(5):
         response = api_client.patch(detail_url(populated.pk), {"done": True}, format="json")
     assert response.status_code == 200
 
 
 def test_put_runs_a_constant_number_of_queries(api_client, populated, django_assert_num_queries):
-    """PUT /tasks/{id}: two token queries, savepoint, select, update, release; no owner reload."""
-    with django_assert_num_queries(6):
+    """PUT /tasks/{id}: the token query, savepoint, select, update, release; no owner reload."""
+    with django_assert_num_queries(5):
         response = api_client.put(detail_url(populated.pk), {"title": "Counted"}, format="json")
     assert response.status_code == 200
 
 
 def test_delete_runs_a_constant_number_of_queries(api_client, populated, django_assert_num_queries):
-    """DELETE /tasks/{id}: two token queries, savepoint, select, delete, release; no cascade collection."""
-    with django_assert_num_queries(6):
+    """DELETE /tasks/{id}: the token query, savepoint, select, delete, release; no cascade collection."""
+    with django_assert_num_queries(5):
         response = api_client.delete(detail_url(populated.pk))
     assert response.status_code == 204
