@@ -18,7 +18,7 @@ class ProblemErrorSerializer(serializers.Serializer):
 class ProblemSerializer(serializers.Serializer):
     """An RFC 9457 problem document."""
 
-    type = serializers.CharField(default="about:blank")
+    type = serializers.CharField(help_text='"about:blank": the title is the HTTP status phrase.')
     title = serializers.CharField()
     status = serializers.IntegerField()
     detail = serializers.CharField()
@@ -28,6 +28,7 @@ class ProblemSerializer(serializers.Serializer):
 PROBLEM_DESCRIPTIONS = {
     400: "The request has invalid fields or query parameters.",
     401: "No valid credentials.",
+    403: "A browser session's write without its CSRF token.",
     404: "No such task among the caller's.",
     406: "No acceptable representation for the Accept header.",
     412: "If-Match does not match the task's current ETag.",
@@ -37,15 +38,36 @@ PROBLEM_DESCRIPTIONS = {
 }
 
 
+PROBLEM_HEADERS = {
+    "401": {
+        "WWW-Authenticate": {
+            "schema": {"type": "string"},
+            "description": "The scheme to authenticate with: Bearer.",
+        }
+    },
+    "429": {
+        "Retry-After": {
+            "schema": {"type": "integer", "minimum": 0},
+            "description": "Seconds to wait before trying again.",
+        }
+    },
+}
+
+
 class ProblemAutoSchema(AutoSchema):
     """AutoSchema that documents the problem responses each operation can give."""
 
     def error_statuses(self) -> set[int]:
         statuses = {406}
+        unsafe = self.method in {"POST", "PUT", "PATCH", "DELETE"}
         if not all(isinstance(permission, AllowAny) for permission in self.view.get_permissions()):
             statuses.add(401)
+            if unsafe:
+                statuses.add(403)  # session authentication checks CSRF on writes
+        if unsafe:
+            statuses.add(413)  # the body limit applies whatever the method
         if self.method in {"POST", "PUT", "PATCH"} and self.get_request_serializer() is not None:
-            statuses |= {400, 413, 415}
+            statuses |= {400, 415}
         if self.method == "GET" and self._is_list_view():
             statuses.add(400)
         if "{id}" in self.path:
@@ -65,12 +87,24 @@ class ProblemAutoSchema(AutoSchema):
                     "content": {PROBLEM_CONTENT_TYPE: {"schema": problem}},
                 },
             )
+        for status, headers in PROBLEM_HEADERS.items():
+            if status in responses:
+                responses[status].setdefault("headers", {}).update(headers)
         return responses
 
 
 def canonical_paths(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """Every route answers with and without a trailing slash; document the bare form."""
     result["paths"] = {path.rstrip("/") or "/": item for path, item in result["paths"].items()}
+    return result
+
+
+def describe_task_fields_fully(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """A task in a response always has every field; `done` is optional only as input,
+    where POST and PUT default it to false (PATCH leaves it as it is)."""
+    schemas = result["components"]["schemas"]
+    schemas["Task"]["required"] = list(schemas["Task"]["properties"])
+    schemas["TaskRequest"]["properties"]["done"]["default"] = False
     return result
 
 

@@ -1,8 +1,21 @@
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.core.paginator import Paginator
+from django.db.models import QuerySet, Sum
+from django.utils.functional import cached_property
 from django.http import HttpRequest
 
-from tasks.models import Task, TaskQuerySet
+from tasks.models import Task, TaskQuerySet, TaskTally
+
+
+class TaskPaginator(Paginator):
+    """For the unfiltered changelist, the total is the sum of the owners' tallies
+    (one row per user) instead of COUNT(*) over every task."""
+
+    @cached_property
+    def count(self) -> int:
+        if isinstance(self.object_list, QuerySet) and not self.object_list.query.where:
+            return TaskTally.objects.aggregate(total=Sum("total"))["total"] or 0
+        return super().count
 
 
 @admin.register(Task)
@@ -13,6 +26,7 @@ class TaskAdmin(admin.ModelAdmin):
     autocomplete_fields = ["owner"]
     readonly_fields = ["created_at", "updated_at"]
     list_select_related = ["owner"]
+    paginator = TaskPaginator
     actions = ["mark_done", "mark_not_done"]
     # One count per page, not a second one over the whole table.
     show_full_result_count = False

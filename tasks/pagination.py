@@ -45,7 +45,8 @@ class TaskPagination(LimitOffsetPagination):
         self.request = request
         self.limit = form.cleaned_data["limit"] or self.default_limit
         self.offset = form.cleaned_data["offset"] or 0
-        self.count = self.get_count(queryset)
+        count_listed = getattr(view, "count_listed", self.get_count)
+        self.count = count_listed(queryset)
         self.display_page_controls = self.count > self.limit
         if self.offset >= self.count:
             return []

@@ -206,6 +206,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.canonical_paths",
         "config.schema.forbid_unknown_request_fields",
+        "config.schema.describe_task_fields_fully",
     ],
 }
 
