@@ -87,9 +87,9 @@ class ProblemAutoSchema(AutoSchema):
                     "content": {PROBLEM_CONTENT_TYPE: {"schema": problem}},
                 },
             )
-        for status, headers in PROBLEM_HEADERS.items():
-            if status in responses:
-                responses[status].setdefault("headers", {}).update(headers)
+        for code, headers in PROBLEM_HEADERS.items():
+            if code in responses:
+                responses[code].setdefault("headers", {}).update(headers)
         return responses
 
 

@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet, Sum
-from django.utils.functional import cached_property
 from django.http import HttpRequest
+from django.utils.functional import cached_property
 
 from tasks.models import Task, TaskQuerySet, TaskTally
 
