@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test venv lint format-check typecheck migrations-check pytest clean
+.PHONY: run test venv lint format-check typecheck migrations-check pytest bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ migrations-check: venv
 
 pytest: venv
 	$(BIN)/pytest
+
+## bench: load benchmark against the anchors in ../shared/anchors (about 12 minutes; see bench/README.md)
+## options: make bench BENCH_ARGS="--duration 3 --repeats 1 --no-scale"
+bench: venv
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles

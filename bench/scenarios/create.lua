@@ -1,0 +1,3 @@
+-- POST /tasks {"title": "bench task ..."}.
+local common = require("common")
+common.use(common.create)
