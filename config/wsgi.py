@@ -1,9 +1,15 @@
 import os
+import sys
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
 
 from config.chunked import BufferChunkedBody
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
-application = BufferChunkedBody(get_wsgi_application())
+try:
+    application = BufferChunkedBody(get_wsgi_application())
+except ImproperlyConfigured as exc:
+    # One clear line instead of a traceback (gunicorn loads this before forking).
+    sys.exit(f"Configuration error: {exc}")
