@@ -27,7 +27,14 @@ def server(tmp_path_factory: pytest.TempPathFactory, static_root: Path) -> Itera
     """Gunicorn with three workers on a migrated database, and a user's token."""
     tmp_path = tmp_path_factory.mktemp("serving")
     with fresh_database(tmp_path) as database_url:
-        env = production_env(database_url, static_root, WEB_CONCURRENCY="3", LOGIN_FAILURE_RATE="5/hour")
+        env = production_env(
+            database_url,
+            static_root,
+            WEB_CONCURRENCY="3",
+            LOGIN_FAILURE_RATE="5/hour",
+            # Behind one proxy, as in production: X-Forwarded-For names the client.
+            NUM_PROXIES="1",
+        )
         manage(env, "migrate", "--no-input")
         manage(env, "createcachetable")
         manage(env, "collectstatic", "--no-input")

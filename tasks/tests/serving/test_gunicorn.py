@@ -89,15 +89,21 @@ def test_concurrent_creates_patches_and_deletes_lose_nothing(server: Server) -> 
 
 def test_failed_login_limit_holds_across_workers(server: Server) -> None:
     """The failed-login history is shared by all workers, so a new connection cannot reset it."""
+    guesser = {"X-Forwarded-For": "198.51.100.7"}  # the client address the proxy reports
     bad = {"username": USERNAME, "password": "wrong"}
-    replies = [server.request("POST", "/auth/token", bad, auth=False) for _ in range(5)]
+    replies = [server.request("POST", "/auth/token", bad, headers=guesser, auth=False) for _ in range(5)]
     assert [reply.status for reply in replies] == [400] * 5
 
-    blocked = server.request("POST", "/auth/token", {"username": USERNAME, "password": PASSWORD}, auth=False)
+    good = {"username": USERNAME, "password": PASSWORD}
+    blocked = server.request("POST", "/auth/token", good, headers=guesser, auth=False)
+    other_client = server.request(
+        "POST", "/auth/token", good, headers={"X-Forwarded-For": "198.51.100.8"}, auth=False
+    )
 
     assert blocked.status == 429
     assert blocked.headers["Content-Type"] == "application/problem+json"
     assert int(blocked.headers["Retry-After"]) > 0
+    assert other_client.status == 200
 
 
 def _post_chunked(server: Server, chunks: int, chunk: bytes) -> tuple[int, bytes]:
@@ -236,3 +242,43 @@ def test_gunicorn_refuses_to_start_without_production_settings(
     assert result.returncode != 0
     assert f"Configuration error: {missing} must be set when DJANGO_DEBUG is off." in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_worker_count_and_bind_address_come_from_the_environment(server: Server) -> None:
+    """WEB_CONCURRENCY workers listen on GUNICORN_BIND (the fixture asks for 3 on a free port)."""
+    assert server.process is not None
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
+    assert len(children) == int(server.env["WEB_CONCURRENCY"]) == 3
+    assert server.env["GUNICORN_BIND"] == f"127.0.0.1:{server.port}"
+    assert server.request("GET", "/healthz", auth=False).status == 200
+
+
+def test_session_cookie_is_secure_after_an_admin_login(server: Server) -> None:
+    """Logging in through the admin behind the proxy sets a Secure, HttpOnly session cookie."""
+    page = server.request("GET", "/admin/login/", headers={"Accept": "text/html"}, auth=False)
+    csrf_cookie = next(c for c in page.headers.get_all("Set-Cookie") or [] if c.startswith("csrftoken="))
+    csrf_token = csrf_cookie.split(";")[0].split("=", 1)[1]
+    match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.body)
+    assert match
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.request(
+            "POST",
+            "/admin/login/?next=/admin/",
+            body=f"username={USERNAME}&password={PASSWORD}&csrfmiddlewaretoken={match.group(1).decode()}",
+            headers={
+                "X-Forwarded-Proto": "https",
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"csrftoken={csrf_token}",
+                "Referer": f"https://127.0.0.1:{server.port}/admin/login/",
+                "Origin": f"https://127.0.0.1:{server.port}",
+            },
+        )
+        response = connection.getresponse()
+        response.read()
+        cookies = response.headers.get_all("Set-Cookie") or []
+    finally:
+        connection.close()
+    assert response.status == 302
+    session = [cookie for cookie in cookies if cookie.startswith("sessionid=")]
+    assert session and "Secure" in session[0] and "HttpOnly" in session[0]
