@@ -1,5 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -17,7 +20,14 @@ session_urls = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]
 
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask every host for /favicon.ico; answer with an icon we ship."""
+    return redirect(static("drf_spectacular_sidecar/swagger-ui-dist/favicon-32x32.png"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("", RedirectView.as_view(url="/tasks", permanent=False)),
     path("", include("tasks.urls")),
     path("admin/", admin.site.urls),

@@ -24,7 +24,9 @@ class BooleanFilter(filters.TypedChoiceFilter):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
-            choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true", **kwargs
+            choices=[("", "---------"), ("true", "true"), ("false", "false")],
+            coerce=lambda value: value == "true",
+            **kwargs,
         )
 
 
@@ -56,15 +58,19 @@ class TaskFilter(filters.FilterSet):
     done = BooleanFilter(
         help_text="Only tasks that are done (true) or not done (false).",
     )
-    search = filters.CharFilter(method="filter_search", help_text="Case-insensitive substring of the title.")
+    search = filters.CharFilter(
+        method="filter_search", label="Search", help_text="Case-insensitive substring of the title."
+    )
     updated_after = RFC3339DateTimeFilter(
         field_name="updated_at",
         lookup_expr="gt",
+        label="Updated after",
         help_text="Only tasks updated after this RFC 3339 timestamp.",
     )
     ordering = filters.ChoiceFilter(
         choices=[(f"{sign}{name}", f"{sign}{name}") for name in ORDERING_FIELDS for sign in ("", "-")],
         method="filter_ordering",
+        label="Ordering",
         help_text="Sort key; prefix with - for descending. Ties are broken by id.",
     )
 
