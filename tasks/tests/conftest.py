@@ -5,7 +5,9 @@ from django.core.cache import cache
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from tasks.models import Task
 from tasks.tests.factories import UserFactory
+from tasks.tests.helpers import aged_task
 
 
 @pytest.fixture(autouse=True)
@@ -40,3 +42,15 @@ def api_client(user: Any) -> APIClient:
 @pytest.fixture
 def anon_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def task(user: Any) -> Task:
+    """A task of `user`, titled "Original" and not done, with timestamps long in the past."""
+    return aged_task(owner=user, title="Original", done=False)
+
+
+@pytest.fixture
+def others_task(other_user: Any) -> Task:
+    """A done task of `other_user`, titled "Not yours", with timestamps long in the past."""
+    return aged_task(owner=other_user, title="Not yours", done=True)

@@ -10,18 +10,11 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from tasks.models import Task
-from tasks.tests.factories import PASSWORD, TaskFactory, UserFactory
+from tasks.tests.factories import PASSWORD, UserFactory
+from tasks.tests.helpers import make_task, make_tasks
 
 CHANGELIST = "/admin/tasks/task/"
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
-
-
-def make_task(**kwargs: Any) -> Task:
-    return cast(Task, TaskFactory(**kwargs))
-
-
-def make_tasks(count: int, **kwargs: Any) -> list[Task]:
-    return cast(list[Task], TaskFactory.create_batch(count, **kwargs))
 
 
 def make_user(**kwargs: Any) -> User:

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from tasks.models import Task
 from tasks.tests.conftest import client_for
 from tasks.tests.factories import PASSWORD, TaskFactory, UserFactory
+from tasks.tests.helpers import PROBLEM
 from tasks.throttling import FailedLoginThrottle
 
 BAD_CREDENTIALS = {
@@ -38,7 +39,7 @@ INVALID_TOKEN = {
 
 
 def problem_body(response: Any) -> Any:
-    assert response["Content-Type"] == "application/problem+json"
+    assert response["Content-Type"] == PROBLEM
     return json.loads(response.content)
 
 

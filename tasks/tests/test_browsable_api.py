@@ -2,7 +2,7 @@
 
 import html
 import re
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -10,20 +10,13 @@ from django.test import Client
 from django.urls import reverse
 
 from tasks.models import Task
-from tasks.tests.factories import PASSWORD, TaskFactory
+from tasks.tests.factories import PASSWORD
+from tasks.tests.helpers import PROBLEM, make_task, make_tasks
 
 HTML = "text/html"
 # What the browsable API's ajax-form.js sends with PUT, PATCH and DELETE.
 AJAX_ACCEPT = "text/html; q=1.0, */*"
 FORM_ENCODED = "application/x-www-form-urlencoded"
-
-
-def make_task(**kwargs: Any) -> Task:
-    return cast(Task, TaskFactory(**kwargs))
-
-
-def make_tasks(count: int, **kwargs: Any) -> list[Task]:
-    return cast(list[Task], TaskFactory.create_batch(count, **kwargs))
 
 
 @pytest.fixture
@@ -210,7 +203,7 @@ def test_session_write_without_csrf_token_is_403_problem_and_changes_nothing(bro
         url, {"title": "Changed", "done": True}, content_type="application/json"
     )
     assert response.status_code == 403
-    assert response["Content-Type"] == "application/problem+json"
+    assert response["Content-Type"] == PROBLEM
     assert response.json() == {
         "type": "about:blank",
         "title": "Forbidden",

@@ -1,46 +1,28 @@
 """Conditional requests on one task: ETag, If-None-Match and If-Match (SPEC §4, RFC 9110 §13)."""
 
-import datetime as dt
 import re
-from typing import Any, cast
+from typing import Any
 
 import pytest
-from django.urls import reverse
 
 from tasks.models import Task
 from tasks.tests.conftest import client_for
-from tasks.tests.factories import TaskFactory
+from tasks.tests.helpers import (
+    LONG_AGO,
+    MISSING_ID,
+    PROBLEM,
+    assert_problem,
+    detail_url,
+    list_url,
+    snapshot,
+)
 
-PROBLEM = "application/problem+json"
 STRONG_ETAG = re.compile(r'"[\x21\x23-\x7e]+"')  # RFC 9110 8.8.3: quoted etagc, no W/ prefix
-LONG_AGO = dt.datetime(2020, 1, 2, 3, 4, 5, 678900, tzinfo=dt.UTC)
-MISSING_ID = 999_999_999_999_999_999  # fits the 18-digit id pattern, never assigned in a test
 WRITES: dict[str, Any] = {
     "patch": {"title": "Changed"},
     "put": {"title": "Replaced", "done": True},
     "delete": None,
 }
-
-
-def list_url() -> str:
-    return reverse("task-list")
-
-
-def detail_url(pk: int) -> str:
-    return reverse("task-detail", args=[pk])
-
-
-def snapshot(task: Task) -> dict[str, Any]:
-    """Every stored column of `task` (title, done, version, updated_at, …), re-read from the database."""
-    return Task.objects.filter(pk=task.pk).values().get()
-
-
-def aged_task(**kwargs: Any) -> Task:
-    """A task whose timestamps lie in the past, so any write visibly moves updated_at."""
-    task = cast(Task, TaskFactory(**kwargs))
-    Task.objects.filter(pk=task.pk).update(created_at=LONG_AGO, updated_at=LONG_AGO)
-    task.refresh_from_db()
-    return task
 
 
 def current_etag(task: Task) -> str:
@@ -62,24 +44,9 @@ def assert_strong_etag(response: Any) -> str:
 
 
 def assert_precondition_failed(response: Any) -> None:
-    assert response.status_code == 412
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
+    body = assert_problem(response, 412)
     assert set(body) == {"type", "title", "status", "detail"}
-    assert body["type"] == "about:blank"
     assert body["title"] == "Precondition Failed"
-    assert body["status"] == 412
-    assert isinstance(body["detail"], str) and body["detail"]
-
-
-@pytest.fixture
-def task(user: Any) -> Task:
-    return aged_task(owner=user, title="Original", done=False)
-
-
-@pytest.fixture
-def others_task(other_user: Any) -> Task:
-    return aged_task(owner=other_user, title="Not yours", done=True)
 
 
 # --- ETag on every response carrying one task --------------------------------

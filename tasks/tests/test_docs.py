@@ -17,11 +17,9 @@ from rest_framework.test import APIClient
 
 from tasks.models import Task
 from tasks.tests.factories import PASSWORD, TaskFactory
+from tasks.tests.helpers import ONE_MIB, PROBLEM, TASK_FIELDS
 from tasks.throttling import FailedLoginThrottle
 
-PROBLEM = "application/problem+json"
-ONE_MIB = 1024 * 1024
-TASK_FIELDS = {"id", "title", "done", "created_at", "updated_at"}
 READ_ONLY_FIELDS = {"id", "created_at", "updated_at"}
 ORDERINGS = {"id", "-id", "title", "-title", "created_at", "-created_at", "updated_at", "-updated_at"}
 # Response headers with a meaning in this API: when a response carries one, its operation must document it.

@@ -5,7 +5,6 @@ the project's routes plus two that fail with an unexpected exception.
 """
 
 import json
-from http import HTTPStatus
 from typing import Any
 
 import pytest
@@ -21,10 +20,10 @@ from config.urls import handler400, handler403, handler404, handler500
 from config.urls import urlpatterns as project_urlpatterns
 from tasks.models import Task
 from tasks.tests.factories import PASSWORD, TaskFactory
+from tasks.tests.helpers import ONE_MIB, PROBLEM, assert_problem
 from tasks.throttling import FailedLoginThrottle
 
 SECRET_MARKER = "secret-marker-7f3a"
-ONE_MIB = 1024 * 1024
 
 
 def exploding_django_view(request: HttpRequest) -> HttpResponse:
@@ -45,19 +44,6 @@ urlpatterns = [
     path("test-explode-api", ExplodingAPIView.as_view()),
 ]
 __all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    """The response is a problem document for `status`; returns its body."""
-    assert response.status_code == status
-    assert response["Content-Type"] == "application/problem+json"
-    body = json.loads(response.content)
-    assert body["type"] == "about:blank"
-    assert body["title"] == HTTPStatus(status).phrase
-    assert body["status"] == status
-    assert isinstance(body["detail"], str)
-    assert body["detail"].strip()
-    return body
 
 
 def json_body_of_size(size: int) -> bytes:
@@ -255,7 +241,7 @@ def test_too_long_title_returns_validation_problem_with_pointer(api_client, task
     response = api_client.post(reverse("task-list"), {"title": "x" * 201}, format="json")
 
     assert response.status_code == 400
-    assert response["Content-Type"] == "application/problem+json"
+    assert response["Content-Type"] == PROBLEM
     assert json.loads(response.content) == {
         "type": "about:blank",
         "title": "Bad Request",
@@ -284,7 +270,7 @@ def test_limit_over_100_returns_validation_problem_naming_the_parameter(api_clie
     response = api_client.get(reverse("task-list"), {"limit": 101})
 
     assert response.status_code == 400
-    assert response["Content-Type"] == "application/problem+json"
+    assert response["Content-Type"] == PROBLEM
     assert json.loads(response.content) == {
         "type": "about:blank",
         "title": "Bad Request",

@@ -6,40 +6,18 @@ from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.urls import reverse
 from rest_framework.test import APIClient
 
 from tasks.models import Task
 from tasks.tests.conftest import client_for
 from tasks.tests.factories import TaskFactory, UserFactory
+from tasks.tests.helpers import TASK_FIELDS, as_json, assert_problem, list_url, rfc3339
 
-PROBLEM = "application/problem+json"
 ENVELOPE_KEYS = {"items", "total", "limit", "offset", "next", "previous"}
-TASK_FIELDS = {"id", "title", "done", "created_at", "updated_at"}
 ORDERINGS = ["id", "-id", "title", "-title", "created_at", "-created_at", "updated_at", "-updated_at"]
 # A fixed instant with microseconds, so "strictly after" is tested at full precision.
 MOMENT = dt.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=dt.UTC)
 LINK = re.compile(r'<(?P<url>[^>]*)>; rel="(?P<rel>[^"]*)"')
-
-
-def list_url() -> str:
-    return reverse("task-list")
-
-
-def rfc3339(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
-def as_json(task: Task) -> dict[str, Any]:
-    """The representation the API must give of `task`, as stored in the database now."""
-    task.refresh_from_db()
-    return {
-        "id": task.pk,
-        "title": task.title,
-        "done": task.done,
-        "created_at": rfc3339(task.created_at),
-        "updated_at": rfc3339(task.updated_at),
-    }
 
 
 def make_task(owner: Any, title: str = "Task", done: bool = False, **timestamps: dt.datetime) -> Task:
@@ -80,13 +58,7 @@ def page_of(url: str) -> dict[str, Any]:
 
 def assert_invalid_parameters(response: Any, *parameters: str) -> list[dict[str, Any]]:
     """A 400 problem document with one error per named query parameter, and nothing else."""
-    assert response.status_code == 400
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert body["type"] == "about:blank"
-    assert body["status"] == 400
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and body["detail"]
+    body = assert_problem(response, 400)
     assert "items" not in body
     errors = body["errors"]
     assert sorted(error["parameter"] for error in errors) == sorted(parameters)

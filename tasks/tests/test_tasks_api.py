@@ -5,67 +5,27 @@ import re
 from typing import Any, cast
 
 import pytest
-from django.urls import reverse
 from rest_framework.test import APIClient
 
 from tasks.models import Task
 from tasks.tests.conftest import client_for
 from tasks.tests.factories import TaskFactory, UserFactory
+from tasks.tests.helpers import (
+    LONG_AGO,
+    MISSING_ID,
+    PROBLEM,
+    TASK_FIELDS,
+    aged_task,
+    as_json,
+    assert_problem,
+    detail_url,
+    list_url,
+    rfc3339,
+    snapshot,
+)
 
-PROBLEM = "application/problem+json"
-TASK_FIELDS = {"id", "title", "done", "created_at", "updated_at"}
 RFC3339_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
 REDIRECTS = {301, 302, 303, 307, 308}
-LONG_AGO = dt.datetime(2020, 1, 2, 3, 4, 5, 678900, tzinfo=dt.UTC)
-MISSING_ID = 999_999_999_999_999_999  # fits the 18-digit id pattern, never assigned in a test
-
-
-def list_url() -> str:
-    return reverse("task-list")
-
-
-def detail_url(pk: int) -> str:
-    return reverse("task-detail", args=[pk])
-
-
-def rfc3339(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
-def as_json(task: Task) -> dict[str, Any]:
-    """The representation the API must give of `task`, as stored in the database now."""
-    task.refresh_from_db()
-    return {
-        "id": task.pk,
-        "title": task.title,
-        "done": task.done,
-        "created_at": rfc3339(task.created_at),
-        "updated_at": rfc3339(task.updated_at),
-    }
-
-
-def snapshot(task: Task) -> dict[str, Any]:
-    """Every stored column of `task`, re-read from the database."""
-    return Task.objects.filter(pk=task.pk).values().get()
-
-
-def aged_task(**kwargs: Any) -> Task:
-    """A task whose timestamps lie in the past, so a write visibly moves updated_at."""
-    task = cast(Task, TaskFactory(**kwargs))
-    Task.objects.filter(pk=task.pk).update(created_at=LONG_AGO, updated_at=LONG_AGO)
-    task.refresh_from_db()
-    return task
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert body["type"] == "about:blank"
-    assert body["status"] == status
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    return body
 
 
 def assert_invalid_fields(response: Any, *pointers: str) -> None:
@@ -79,16 +39,6 @@ def send(client: APIClient, method: str, url: str, body: Any = None) -> Any:
     if body is None:
         return getattr(client, method)(url)
     return getattr(client, method)(url, body, format="json")
-
-
-@pytest.fixture
-def task(user: Any) -> Task:
-    return aged_task(owner=user, title="Original", done=False)
-
-
-@pytest.fixture
-def others_task(other_user: Any) -> Task:
-    return aged_task(owner=other_user, title="Not yours", done=True)
 
 
 # --- POST /tasks -------------------------------------------------------------
