@@ -1,8 +1,8 @@
 from typing import Any
 
 from django.contrib.auth import logout
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from knox.models import AuthToken
@@ -34,9 +34,10 @@ class TaskViewSet(viewsets.ModelViewSet):
     reads If-None-Match.
     """
 
-    # The If-Match check and the write happen in one transaction holding the
-    # row (PostgreSQL: SELECT FOR UPDATE; SQLite: the IMMEDIATE transaction's
-    # write lock), so of two writers holding the same ETag exactly one wins.
+    # Writes are compare-and-swap: get_object() checks If-Match against the
+    # version it read, and the UPDATE or DELETE applies only while the row
+    # still has that version. Of two writers holding one ETag exactly one
+    # wins, and no lock is held while Python validates and serializes.
 
     serializer_class = TaskSerializer
     filterset_class = TaskFilter
@@ -47,12 +48,7 @@ class TaskViewSet(viewsets.ModelViewSet):
     def get_queryset(self) -> TaskQuerySet:
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
             return Task.objects.none()
-        tasks = Task.objects.owned_by(self.request.user)  # type: ignore[arg-type]
-        # Lock inside update()/destroy()'s transaction only: DRF's OPTIONS
-        # metadata and the browsable API's forms also look the task up "as PUT".
-        if self.request.method in WRITE_METHODS and transaction.get_connection().in_atomic_block:
-            tasks = tasks.select_for_update()
-        return tasks
+        return Task.objects.owned_by(self.request.user)  # type: ignore[arg-type]
 
     def get_object(self) -> Task:
         self.task = super().get_object()
@@ -66,13 +62,30 @@ class TaskViewSet(viewsets.ModelViewSet):
             return Response(status=status.HTTP_304_NOT_MODIFIED)
         return Response(self.get_serializer(task).data)
 
-    @transaction.atomic
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().update(request, *args, **kwargs)
+    def perform_update(self, serializer: TaskSerializer) -> None:  # type: ignore[override]
+        task = serializer.instance
+        assert task is not None
+        written = self.unchanged_since_read(task).update(
+            **serializer.validated_data, updated_at=timezone.now(), version=F("version") + 1
+        )
+        self.check_written(written, task)
+        task.refresh_from_db()  # the response shows, with its ETag, the state now stored
 
-    @transaction.atomic
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().destroy(request, *args, **kwargs)
+    def perform_destroy(self, task: Task) -> None:
+        deleted, _ = self.unchanged_since_read(task).delete()
+        self.check_written(deleted, task)
+
+    def unchanged_since_read(self, task: Task) -> QuerySet[Task]:
+        """The task, held to the version If-Match was checked against (if it named one)."""
+        tasks = self.get_queryset().filter(pk=task.pk)
+        if self.request.headers.get("If-Match", "*").strip() != "*":
+            tasks = tasks.filter(version=task.version)
+        return tasks
+
+    def check_written(self, rows: int, task: Task) -> None:
+        """Nothing written: another write won since get_object(), or the task is gone."""
+        if rows == 0:
+            raise PreconditionFailed if self.get_queryset().filter(pk=task.pk).exists() else Http404
 
     def perform_create(self, serializer: TaskSerializer) -> None:  # type: ignore[override]
         self.task = serializer.save(owner=self.request.user)

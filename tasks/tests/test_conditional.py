@@ -396,12 +396,12 @@ def test_conditional_get_answering_304_runs_as_many_queries_as_a_plain_get(
 
 
 def test_conditional_patch_runs_as_many_queries_as_a_plain_patch(api_client, task, django_assert_num_queries):
-    """PATCH with If-Match: token queries, savepoint, select, update, release; the check reuses the row.
+    """PATCH with If-Match: token, select, compare-and-swap update, re-read; the check reuses the row.
 
     Guards against a separate read of the task for the precondition.
     """
     etag = current_etag(task)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         response = api_client.patch(
             detail_url(task.pk), {"done": True}, format="json", headers={"If-Match": etag}
         )
@@ -409,8 +409,8 @@ def test_conditional_patch_runs_as_many_queries_as_a_plain_patch(api_client, tas
 
 
 def test_refused_conditional_patch_writes_nothing(api_client, task, django_assert_num_queries):
-    """PATCH with a stale If-Match: token queries, savepoint, select, rollback, release; no UPDATE is sent."""
-    with django_assert_num_queries(5) as queries:
+    """PATCH with a stale If-Match: the token query and one select; no UPDATE is sent."""
+    with django_assert_num_queries(2) as queries:
         response = api_client.patch(
             detail_url(task.pk), {"done": True}, format="json", headers={"If-Match": '"0-0"'}
         )

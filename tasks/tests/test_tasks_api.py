@@ -626,21 +626,21 @@ def test_retrieve_runs_a_constant_number_of_queries(api_client, populated, djang
 
 
 def test_patch_runs_a_constant_number_of_queries(api_client, populated, django_assert_num_queries):
-    """PATCH /tasks/{id}: the token query, savepoint, select, update, release; no owner reload."""
-    with django_assert_num_queries(5):
+    """PATCH /tasks/{id}: token, select, one UPDATE, the re-read for the response; no owner reload."""
+    with django_assert_num_queries(4):
         response = api_client.patch(detail_url(populated.pk), {"done": True}, format="json")
     assert response.status_code == 200
 
 
 def test_put_runs_a_constant_number_of_queries(api_client, populated, django_assert_num_queries):
-    """PUT /tasks/{id}: the token query, savepoint, select, update, release; no owner reload."""
-    with django_assert_num_queries(5):
+    """PUT /tasks/{id}: token, select, one UPDATE, the re-read for the response; no owner reload."""
+    with django_assert_num_queries(4):
         response = api_client.put(detail_url(populated.pk), {"title": "Counted"}, format="json")
     assert response.status_code == 200
 
 
 def test_delete_runs_a_constant_number_of_queries(api_client, populated, django_assert_num_queries):
-    """DELETE /tasks/{id}: the token query, savepoint, select, delete, release; no cascade collection."""
-    with django_assert_num_queries(5):
+    """DELETE /tasks/{id}: token, select, one DELETE; no cascade collection before it."""
+    with django_assert_num_queries(3):
         response = api_client.delete(detail_url(populated.pk))
     assert response.status_code == 204
