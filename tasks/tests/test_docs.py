@@ -39,6 +39,18 @@ def schema(anon_client: APIClient) -> dict[str, Any]:
     return json.loads(response.content)
 
 
+# Every operation that needs credentials.
+AUTHENTICATED_OPERATIONS = [
+    ("get", "/tasks"),
+    ("post", "/tasks"),
+    ("get", "/tasks/{id}"),
+    ("put", "/tasks/{id}"),
+    ("patch", "/tasks/{id}"),
+    ("delete", "/tasks/{id}"),
+    ("post", "/auth/logout"),
+]
+
+
 def operation(schema: dict[str, Any], method: str, path: str) -> dict[str, Any]:
     return schema["paths"][path][method]
 
@@ -248,18 +260,7 @@ def test_schema_declares_an_http_bearer_security_scheme(schema):
     assert len(bearer_scheme_names(schema)) == 1
 
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("get", "/tasks"),
-        ("post", "/tasks"),
-        ("get", "/tasks/{id}"),
-        ("put", "/tasks/{id}"),
-        ("patch", "/tasks/{id}"),
-        ("delete", "/tasks/{id}"),
-        ("post", "/auth/logout"),
-    ],
-)
+@pytest.mark.parametrize(("method", "path"), AUTHENTICATED_OPERATIONS)
 def test_task_and_logout_operations_require_the_bearer_scheme(schema, method, path):
     """The operation accepts a bearer token and has no anonymous ({}) alternative."""
     (bearer,) = bearer_scheme_names(schema)
@@ -521,18 +522,7 @@ def test_conditional_request_header_is_a_documented_header_parameter(schema, met
     assert param["schema"]["type"] == "string"
 
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("get", "/tasks"),
-        ("post", "/tasks"),
-        ("get", "/tasks/{id}"),
-        ("put", "/tasks/{id}"),
-        ("patch", "/tasks/{id}"),
-        ("delete", "/tasks/{id}"),
-        ("post", "/auth/logout"),
-    ],
-)
+@pytest.mark.parametrize(("method", "path"), AUTHENTICATED_OPERATIONS)
 def test_401_documents_www_authenticate(schema, method, path):
     """Every 401 documents the WWW-Authenticate header SPEC §5 requires on it."""
     assert "www-authenticate" in response_headers(schema, method, path, 401)
