@@ -4,7 +4,7 @@ import sys
 from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
 
-from config.chunked import BufferChunkedBody
+from api.chunked import BufferChunkedBody
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 

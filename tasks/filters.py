@@ -11,11 +11,27 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.request import Request
 
-from config.problems import InvalidQueryParameters
 from tasks.models import Task, TaskQuerySet
-from tasks.pagination import PageForm
 
 ORDERING_FIELDS = ["id", "title", "created_at", "updated_at"]
+
+
+class StrictIntegerField(forms.IntegerField):
+    """ASCII digits with an optional sign; int() alone would also take "1_0" and "٣"."""
+
+    def to_python(self, value: Any) -> int | None:
+        if value not in self.empty_values and not re.fullmatch(r"[+-]?[0-9]+", str(value)):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class TaskListForm(forms.Form):
+    """The paging parameters; TaskFilter adds a field per filter, so that one
+    form validates every parameter of the list and one 400 names them all."""
+
+    default_limit = 20
+    limit = StrictIntegerField(required=False, min_value=1, max_value=100)
+    offset = StrictIntegerField(required=False, min_value=0, max_value=2**63 - 1)
 
 
 @extend_schema_field(OpenApiTypes.BOOL)
@@ -77,13 +93,23 @@ class TaskFilter(filters.FilterSet):
     class Meta:
         model = Task
         fields = ["done", "search", "updated_after", "ordering"]
-        form = PageForm
+        form = TaskListForm
 
     def filter_queryset(self, queryset: QuerySet[Task]) -> QuerySet[Task]:
-        # The form also holds the paging parameters (Meta.form), which filter nothing.
+        # The form also holds the paging parameters, which filter nothing.
         for name, task_filter in self.filters.items():
             queryset = task_filter.filter(queryset, self.form.cleaned_data.get(name))
         return queryset
+
+    @property
+    def narrows(self) -> bool:
+        """Some filter leaves tasks out (the sort order leaves none out); empty means not given."""
+        return any(self.data.get(name) for name in self.filters if name != "ordering")
+
+    @property
+    def paging(self) -> dict[str, int]:
+        cleaned = self.form.cleaned_data
+        return {"limit": cleaned["limit"] or TaskListForm.default_limit, "offset": cleaned["offset"] or 0}
 
     def filter_search(self, queryset: TaskQuerySet, name: str, value: str) -> QuerySet[Task]:
         return queryset.search(value)
@@ -93,14 +119,12 @@ class TaskFilter(filters.FilterSet):
         return queryset.order_by(value, "-id" if value.startswith("-") else "id")
 
 
-class QueryParameterFilterBackend(filters.DjangoFilterBackend):
-    """django-filter's backend, reporting bad values as query-parameter problems."""
+class TaskFilterBackend(filters.DjangoFilterBackend):
+    """The browsable API's filter form and the filters' schema parameters.
+
+    The list validates and applies TaskFilter itself (TaskViewSet.list); a
+    single task's URL takes no query parameters, so nothing is filtered here.
+    """
 
     def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
-        filterset_class = self.get_filterset_class(view, queryset)
-        if filterset_class is None or not filterset_class.base_filters.keys() & request.query_params.keys():
-            return queryset  # nothing to filter; the paginator checks limit and offset itself
-        filterset = self.get_filterset(request, queryset, view)
-        if not filterset.is_valid():
-            raise InvalidQueryParameters.from_form_errors(filterset.errors)
-        return filterset.qs
+        return queryset

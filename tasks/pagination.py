@@ -1,56 +1,33 @@
-import re
 from typing import Any
 
-from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.problems import InvalidQueryParameters
-
-
-class StrictIntegerField(forms.IntegerField):
-    """ASCII digits with an optional sign; int() alone would also take "1_0" and "٣"."""
-
-    def to_python(self, value: Any) -> int | None:
-        if value not in self.empty_values and not re.fullmatch(r"[+-]?[0-9]+", str(value)):
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
-        return super().to_python(value)
-
-
-class PageForm(forms.Form):
-    """The paging parameters; TaskFilter's form extends it, so that one 400 names
-    every bad parameter, filters and paging alike."""
-
-    limit = StrictIntegerField(required=False, min_value=1, max_value=100)
-    offset = StrictIntegerField(required=False, min_value=0, max_value=2**63 - 1)
+from tasks.filters import TaskListForm
 
 
 class TaskPagination(LimitOffsetPagination):
     """Limit/offset pages in the `{items, total, limit, offset, next, previous}` envelope.
 
-    Out-of-range or non-integer values are a 400 naming the parameter; they are
-    never clamped to the nearest valid value.
+    TaskFilter's form validates `limit` and `offset` with the filters: out of
+    range or not an integer is a 400 naming the parameter, never clamped.
     """
 
-    default_limit = 20
+    default_limit = TaskListForm.default_limit
     max_limit = 100
 
-    def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any]:
-        form = PageForm(request.query_params)
-        if not form.is_valid():
-            raise InvalidQueryParameters.from_form_errors(form.errors)
+    def paginate(
+        self, tasks: QuerySet[Any], request: Request, *, total: int, limit: int, offset: int
+    ) -> list[Any]:
+        """The page of `tasks` at `offset`, knowing there are `total` of them."""
         self.request = request
-        self.limit = form.cleaned_data["limit"] or self.default_limit
-        self.offset = form.cleaned_data["offset"] or 0
-        count_listed = getattr(view, "count_listed", self.get_count)
-        self.count = count_listed(queryset)
-        self.display_page_controls = self.count > self.limit
-        if self.offset >= self.count:
+        self.count, self.limit, self.offset = total, limit, offset
+        self.display_page_controls = total > limit
+        if offset >= total:
             return []
-        return list(queryset[self.offset : self.offset + self.limit])
+        return list(tasks[offset : offset + limit])
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         link = {"type": "string", "format": "uri", "nullable": True}

@@ -1,12 +1,10 @@
 import unicodedata
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from django.contrib.auth import authenticate
 from rest_framework import serializers
-from rest_framework.utils import html
 
+from api.serializers import RejectUnknownFieldsMixin, StrictBooleanField, StrictCharField
 from tasks.models import Task
 
 
@@ -18,38 +16,6 @@ def rfc3339(moment: datetime) -> str:
 def reject_control_characters(value: str) -> None:
     if any(unicodedata.category(c) == "Cc" and c != "\t" for c in value):
         raise serializers.ValidationError("Control characters other than tab are not allowed.")
-
-
-class StrictCharField(serializers.CharField):
-    """A string, never a number turned into one."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """JSON true or false; HTML forms keep their usual checkbox values."""
-
-    def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool) and not html.is_html_input(self.root.initial_data):
-            self.fail("invalid", input=data)
-        return super().to_internal_value(data)
-
-
-class RejectUnknownFieldsMixin:
-    """Unknown body fields are a 400 naming them; read-only fields are ignored."""
-
-    ignored_form_fields = {"csrfmiddlewaretoken"}
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            known = set(self.fields) | self.ignored_form_fields  # type: ignore[attr-defined]
-            unknown = sorted(set(data) - known)
-            if unknown:
-                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
-        return super().to_internal_value(data)  # type: ignore[misc]
 
 
 class TaskSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
@@ -77,21 +43,3 @@ class TaskSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
             # PUT replaces the whole task: an omitted `done` is reset.
             attrs.setdefault("done", False)
         return attrs
-
-
-class LoginSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    username = StrictCharField(max_length=150)
-    password = StrictCharField(max_length=4096, trim_whitespace=False)
-
-    def authenticate(self) -> Any:
-        """The user these credentials belong to, or None."""
-        return authenticate(
-            self.context["request"],
-            username=self.validated_data["username"],
-            password=self.validated_data["password"],
-        )
-
-
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
-    expires_at = serializers.DateTimeField()

@@ -1,7 +1,6 @@
-from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from tasks.views import LogoutView, TaskViewSet, TokenView
+from tasks.views import TaskViewSet
 
 # Paths answer with and without a trailing slash, never redirecting: a
 # redirect would lose a POST body.
@@ -9,8 +8,4 @@ router = SimpleRouter()
 router.trailing_slash = "/?"
 router.register("tasks", TaskViewSet, basename="task")
 
-urlpatterns = [
-    re_path(r"^auth/token/?$", TokenView.as_view(), name="auth-token"),
-    re_path(r"^auth/logout/?$", LogoutView.as_view(), name="auth-logout"),
-    *router.urls,
-]
+urlpatterns = router.urls

@@ -31,7 +31,9 @@ SECRET_KEY = _required("DJANGO_SECRET_KEY", "django-insecure-development-only")
 ALLOWED_HOSTS = _required("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
 
 INSTALLED_APPS = [
-    "config.admin.TasksAdminConfig",
+    # Before rest_framework and drf_spectacular, whose templates it overrides.
+    "api",
+    "accounts.apps.ThrottledAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -42,14 +44,15 @@ INSTALLED_APPS = [
     "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "accounts",
     "tasks",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.middleware.ContentSecurityPolicyMiddleware",
+    "api.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "config.middleware.RequestBodyLimitMiddleware",
+    "api.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -64,7 +67,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "config" / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -164,12 +167,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "tasks.authentication.BearerTokenAuthentication",
+        "accounts.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
-        "config.problems.ProblemJSONRenderer",
+        "api.problems.ProblemJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
@@ -177,8 +180,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_FILTER_BACKENDS": ["tasks.filters.QueryParameterFilterBackend"],
-    "EXCEPTION_HANDLER": "config.exceptions.problem_exception_handler",
+    "EXCEPTION_HANDLER": "api.exceptions.problem_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "login_failures": env.str("LOGIN_FAILURE_RATE", default="10/min"),
     },
@@ -187,7 +189,7 @@ REST_FRAMEWORK = {
     # REMOTE_ADDR; never trust a client-supplied X-Forwarded-For.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DATETIME_FORMAT": "iso-8601",
-    "DEFAULT_SCHEMA_CLASS": "config.schema.ProblemAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.openapi.ProblemAutoSchema",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -204,9 +206,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "displayOperationId": False},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.schema.canonical_paths",
-        "config.schema.forbid_unknown_request_fields",
-        "config.schema.describe_task_fields_fully",
+        "api.openapi.canonical_paths",
+        "api.openapi.forbid_unknown_request_fields",
+        "tasks.schema.describe_task_fields_fully",
     ],
 }
 

@@ -1,18 +1,7 @@
 import factory
-from django.contrib.auth import get_user_model
 
+from accounts.tests.factories import UserFactory
 from tasks.models import Task
-
-PASSWORD = "correct horse battery staple"
-
-
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = get_user_model()
-        skip_postgeneration_save = True
-
-    username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.django.Password(PASSWORD)
 
 
 class TaskFactory(factory.django.DjangoModelFactory):

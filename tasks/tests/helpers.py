@@ -1,7 +1,6 @@
 """Helpers shared by the test modules of the tasks app."""
 
 import datetime as dt
-from http import HTTPStatus
 from typing import Any, cast
 
 from django.urls import reverse
@@ -9,9 +8,7 @@ from django.urls import reverse
 from tasks.models import Task
 from tasks.tests.factories import TaskFactory
 
-PROBLEM = "application/problem+json"
 TASK_FIELDS = {"id", "title", "done", "created_at", "updated_at"}
-ONE_MIB = 1024 * 1024
 LONG_AGO = dt.datetime(2020, 1, 2, 3, 4, 5, 678900, tzinfo=dt.UTC)
 MISSING_ID = 999_999_999_999_999_999  # fits the 18-digit id pattern, never assigned in a test
 
@@ -64,16 +61,3 @@ def aged_task(**kwargs: Any) -> Task:
     Task.objects.filter(pk=task.pk).update(created_at=LONG_AGO, updated_at=LONG_AGO)
     task.refresh_from_db()
     return task
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    """The response is a problem document for `status`; returns its body."""
-    assert response.status_code == status
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert body["type"] == "about:blank"
-    assert body["title"] == HTTPStatus(status).phrase
-    assert body["status"] == status
-    assert isinstance(body["detail"], str)
-    assert body["detail"].strip()
-    return cast(dict[str, Any], body)

@@ -9,8 +9,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from accounts.tests.factories import PASSWORD, UserFactory
 from tasks.models import Task
-from tasks.tests.factories import PASSWORD, UserFactory
 from tasks.tests.helpers import make_task, make_tasks
 
 CHANGELIST = "/admin/tasks/task/"

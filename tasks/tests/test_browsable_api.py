@@ -9,9 +9,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from accounts.tests.factories import PASSWORD
+from api.tests.helpers import PROBLEM
 from tasks.models import Task
-from tasks.tests.factories import PASSWORD
-from tasks.tests.helpers import PROBLEM, make_task, make_tasks
+from tasks.tests.helpers import make_task, make_tasks
 
 HTML = "text/html"
 # What the browsable API's ajax-form.js sends with PUT, PATCH and DELETE.

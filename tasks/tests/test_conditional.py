@@ -5,17 +5,10 @@ from typing import Any
 
 import pytest
 
+from accounts.tests.helpers import client_for
+from api.tests.helpers import PROBLEM, assert_problem
 from tasks.models import Task
-from tasks.tests.conftest import client_for
-from tasks.tests.helpers import (
-    LONG_AGO,
-    MISSING_ID,
-    PROBLEM,
-    assert_problem,
-    detail_url,
-    list_url,
-    snapshot,
-)
+from tasks.tests.helpers import LONG_AGO, MISSING_ID, detail_url, list_url, snapshot
 
 STRONG_ETAG = re.compile(r'"[\x21\x23-\x7e]+"')  # RFC 9110 8.8.3: quoted etagc, no W/ prefix
 WRITES: dict[str, Any] = {

@@ -8,10 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.tests.factories import UserFactory
+from accounts.tests.helpers import client_for
+from api.tests.helpers import assert_problem
 from tasks.models import Task
-from tasks.tests.conftest import client_for
-from tasks.tests.factories import TaskFactory, UserFactory
-from tasks.tests.helpers import TASK_FIELDS, as_json, assert_problem, list_url, rfc3339
+from tasks.tests.factories import TaskFactory
+from tasks.tests.helpers import TASK_FIELDS, as_json, list_url, rfc3339
 
 ENVELOPE_KEYS = {"items", "total", "limit", "offset", "next", "previous"}
 ORDERINGS = ["id", "-id", "title", "-title", "created_at", "-created_at", "updated_at", "-updated_at"]

@@ -7,8 +7,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count
 from django.urls import reverse
 
+from accounts.tests.factories import UserFactory
 from tasks.models import Task, TaskTally
-from tasks.tests.factories import TaskFactory, UserFactory
+from tasks.tests.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,17 +7,17 @@ from typing import Any, cast
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.tests.factories import UserFactory
+from accounts.tests.helpers import client_for
+from api.tests.helpers import PROBLEM, assert_problem
 from tasks.models import Task
-from tasks.tests.conftest import client_for
-from tasks.tests.factories import TaskFactory, UserFactory
+from tasks.tests.factories import TaskFactory
 from tasks.tests.helpers import (
     LONG_AGO,
     MISSING_ID,
-    PROBLEM,
     TASK_FIELDS,
     aged_task,
     as_json,
-    assert_problem,
     detail_url,
     list_url,
     rfc3339,

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    default = True
+
+
+class ThrottledAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with a login form under the failed-login limit."""
+
+    default = False
+    default_site = "accounts.sites.ThrottledAdminSite"

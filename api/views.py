@@ -1,0 +1,127 @@
+"""Django-level error handlers and the health endpoints.
+
+Errors raised outside DRF (an unknown URL, an unhandled exception) answer
+with a problem document, unless the client asked for HTML (a person in a
+browser, the admin), who gets Django's page.
+"""
+
+from typing import Any
+
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
+from django.views import defaults
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.openapi import ProblemSerializer
+from api.problems import PROBLEM_CONTENT_TYPE, problem
+
+
+def _wants_html(request: HttpRequest) -> bool:
+    return "text/html" in request.headers.get("Accept", "")
+
+
+def _problem_response(status: int, detail: str) -> JsonResponse:
+    return JsonResponse(problem(status, detail), status=status, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _wants_html(request):
+        return defaults.bad_request(request, exception)
+    return _problem_response(400, "The request could not be understood.")
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _wants_html(request):
+        return defaults.permission_denied(request, exception)
+    return _problem_response(403, "You do not have permission to perform this action.")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _wants_html(request):
+        return defaults.page_not_found(request, exception)
+    return _problem_response(404, "There is nothing at this URL.")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _wants_html(request):
+        return defaults.server_error(request)
+    return _problem_response(500, "The server failed to answer the request; it has been logged.")
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask every host for /favicon.ico; answer with an icon we ship."""
+    return redirect(static("drf_spectacular_sidecar/swagger-ui-dist/favicon-32x32.png"))
+
+
+STATUS_OK = inline_serializer("Status", {"status": serializers.CharField()})
+
+
+@extend_schema_view(get=extend_schema(summary="Liveness", responses={200: STATUS_OK}))
+class HealthView(APIView):
+    """Liveness: the process answers. Touches no database, cache or session."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request) -> Response:
+        return Response({"status": "ok"})
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Readiness",
+        responses={200: STATUS_OK, (503, PROBLEM_CONTENT_TYPE): ProblemSerializer},
+    )
+)
+class ReadyView(APIView):
+    """Readiness: 200 when the database answers, 503 when it does not."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request) -> Response:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except DatabaseError:
+            return Response(problem(503, "The database does not answer."), status=503)
+        return Response({"status": "ok"})
+
+
+# Swagger UI and ReDoc style their pages from script, with style elements and
+# attributes, and ReDoc runs a worker from a blob: URL. Everything still comes
+# from this host.
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class DocsPolicyMixin:
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        response["Content-Security-Policy"] = DOCS_CONTENT_SECURITY_POLICY
+        return response
+
+
+class SchemaView(SpectacularJSONAPIView):
+    """The OpenAPI 3 schema, open to everyone like the docs that read it."""
+
+    authentication_classes = []
+
+
+class SwaggerView(DocsPolicyMixin, SpectacularSwaggerSplitView):
+    authentication_classes = []
+
+
+class RedocView(DocsPolicyMixin, SpectacularRedocView):
+    authentication_classes = []
