@@ -1,6 +1,7 @@
 """Deployment settings, checked with the production settings module in a subprocess."""
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -82,3 +83,13 @@ def test_sqlite_file_uses_wal_busy_timeout_and_immediate_transactions(tmp_path: 
 def test_models_and_migrations_agree() -> None:
     """Every model change has its migration."""
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_test_settings_pin_every_variable_the_settings_read() -> None:
+    """A developer's shell cannot change a test result: every variable base.py reads is pinned."""
+    from config.settings.test import PINNED_ENVIRONMENT
+
+    source = (ROOT / "config" / "settings" / "base.py").read_text()
+    read = set(re.findall(r'(?:env\.\w+|_required)\(\s*"([A-Z][A-Z0-9_]*)"', source))
+    assert "TOKEN_TTL_SECONDS" in read  # the pattern finds what base.py reads
+    assert read - {"DATABASE_URL"} <= set(PINNED_ENVIRONMENT)
