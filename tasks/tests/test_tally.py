@@ -28,7 +28,7 @@ def test_tally_follows_api_creates_and_deletes(api_client: Any, user: Any) -> No
         api_client.post(reverse("task-list"), {"title": f"t{n}"}, format="json").data["id"] for n in range(3)
     ]
     api_client.delete(reverse("task-detail", args=[ids[0]]))
-    assert TaskTally.of(user) == 2
+    assert TaskTally.count_of(user) == 2
     assert tallies() == counted()
 
 
@@ -43,7 +43,7 @@ def test_tally_follows_bulk_operations_and_owner_changes(user: Any, other_user: 
     moved.save()
     Task.objects.filter(owner=other_user).update(title="renamed")  # not a move: no change
 
-    assert (TaskTally.of(user), TaskTally.of(other_user)) == (2, 3)
+    assert (TaskTally.count_of(user), TaskTally.count_of(other_user)) == (2, 3)
     assert tallies() == counted()
 
 
