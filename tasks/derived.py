@@ -133,13 +133,23 @@ def repair(connection: BaseDatabaseWrapper, states: Iterable[Derived]) -> None:
                 cursor.execute(statement)
 
 
-def drift(connection: BaseDatabaseWrapper, derived: Derived) -> list[tuple[Any, ...]]:
-    """The rows where `derived`'s stored values differ from what the rows say (empty: exact)."""
+def drift(connection: BaseDatabaseWrapper, derived: Derived) -> list[str]:
+    """Each value of `derived` that differs from what the rows say, as a sentence (empty: exact)."""
     if derived.drift is None:
         return []
     with connection.cursor() as cursor:
         cursor.execute(derived.drift)
-        return list(cursor.fetchall())
+        return [derived.drift_message.format(*row) for row in cursor.fetchall()]
+
+
+def findings(connection: BaseDatabaseWrapper, states: Iterable[Derived]) -> dict[Derived, list[str]]:
+    """Everything wrong with `states`: triggers missing, outdated or disabled, and values that drifted."""
+    states = list(states)
+    found = trigger_problems(connection, states)
+    for derived in states:
+        if wrong := drift(connection, derived):
+            found.setdefault(derived, []).extend(wrong)
+    return found
 
 
 def sqlite_recursive_triggers_off(connection: BaseDatabaseWrapper) -> bool:

@@ -76,9 +76,9 @@ class TaskTally(models.Model):
     A list's `total` (unfiltered, or filtered by `done` alone) reads one row
     here instead of running COUNT(*) over the owner's tasks, which grows with
     the table. Database triggers (tasks/triggers.py) keep it exact whatever
-    writes the tasks. Not managed by Django, so dumpdata, loaddata and flush
-    leave it to the triggers; the table comes from migration 0004, with no
-    foreign key so that flushing users on PostgreSQL does not trip over it.
+    writes the tasks. Not managed by Django, so dumpdata, loaddata (through
+    tasks.routers) and flush leave it to the triggers; no foreign key, so
+    that flushing users on PostgreSQL does not trip over it (migration 0004).
     """
 
     owner = models.OneToOneField(

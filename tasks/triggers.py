@@ -52,6 +52,7 @@ class Derived:
     triggers: tuple[Trigger, ...]
     recompute: tuple[str, ...]
     drift: str | None = None
+    drift_message: str = ""  # one drift row as a sentence, str.format()ted with the row's columns
 
 
 def _done(row: str) -> str:
@@ -181,6 +182,7 @@ TASK_TALLY = Derived(
         WHERE (tally.total <> 0 OR tally.done <> 0)
         AND NOT EXISTS (SELECT 1 FROM tasks_task WHERE tasks_task.owner_id = tally.owner_id)
     """,
+    drift_message="Owner {0} has {1} tasks ({2} done); the tally says {3} ({4} done).",
 )
 
 REGISTRY: tuple[Derived, ...] = (TASK_VERSION, TASK_TALLY)

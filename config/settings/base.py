@@ -102,6 +102,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 5,
     }
+# Tables kept by database triggers stay out of dumpdata and loaddata.
+DATABASE_ROUTERS = ["tasks.routers.DerivedTablesRouter"]
+
 # Gunicorn's sync workers serve one request at a time, so one persistent
 # connection per worker is all the pooling they need (and SQLite is spared
 # reopening the file and its PRAGMAs on every request); the health check

@@ -6,9 +6,11 @@ keep), so that a later migration that rebuilds tasks_task, which drops its
 triggers on SQLite, is repaired by the same run. This migration drops the
 triggers of 0003, which the registry replaces.
 
-The tally becomes unmanaged (dumpdata and loaddata skip it, so a restore
-neither overwrites nor double-counts it) and loses its foreign key (flushing
-users on PostgreSQL would refuse to truncate a referenced table).
+The tally becomes unmanaged (with tasks.routers, dumpdata and loaddata skip
+it, so a restore neither overwrites nor double-counts it) and loses its
+foreign key (flushing users on PostgreSQL would refuse to truncate a
+referenced table). Its operations come before AlterModelOptions, while the
+model is still managed, so that they run.
 """
 
 import importlib
