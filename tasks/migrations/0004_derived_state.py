@@ -35,11 +35,15 @@ def drop_old_triggers(apps, schema_editor):
 
 
 def restore_old_triggers(apps, schema_editor):
+    schema_editor.execute("DELETE FROM tasks_tasktally")
+    importlib.import_module("tasks.migrations.0003_task_tally").create_triggers(apps, schema_editor)
+
+
+def drop_registry_triggers(apps, schema_editor):
+    """Going back: the triggers post_migrate installed use the columns about to go."""
     from tasks.derived import uninstall
 
     uninstall(schema_editor.connection)
-    schema_editor.execute("DELETE FROM tasks_tasktally")
-    importlib.import_module("tasks.migrations.0003_task_tally").create_triggers(apps, schema_editor)
 
 
 class Migration(migrations.Migration):
@@ -68,4 +72,5 @@ class Migration(migrations.Migration):
             field=models.BigIntegerField(default=0),
         ),
         migrations.AlterModelOptions(name="tasktally", options={"managed": False}),
+        migrations.RunPython(migrations.RunPython.noop, drop_registry_triggers),
     ]

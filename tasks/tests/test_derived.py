@@ -183,3 +183,15 @@ def test_verify_derived_repairs_values_and_triggers(user: Any, other_user: Any, 
     assert "Repaired: task tallies (list totals)." in capsys.readouterr().out
     assert tallied() == counted_with_done() == {user.pk: (2, 2), other_user.pk: (1, 0)}
     call_command("verify_derived", "--check")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0004_goes_back_and_forth_leaving_exact_state(user: Any) -> None:
+    """Unapplying 0004 restores 0003's triggers; applying it again ends exact, new triggers in place."""
+    TaskFactory.create_batch(2, owner=user, done=True)
+    call_command("migrate", "tasks", "0003", verbosity=0)
+    TaskFactory(owner=user)  # counted by 0003's triggers
+    call_command("migrate", verbosity=0)
+    assert trigger_problems(connection, REGISTRY) == {}
+    assert tallied() == counted_with_done() == {user.pk: (3, 2)}
+    call_command("verify_derived", "--check")
