@@ -46,7 +46,7 @@ def _installed(connection: BaseDatabaseWrapper) -> dict[str, str]:
             """
         )
         return {
-            # A disabled trigger (ALTER TABLE … DISABLE TRIGGER) counts as missing.
+            # A disabled trigger (ALTER TABLE … DISABLE TRIGGER) is reported, and reinstalled, as such.
             name: f"{comment}\n{source.strip()}" if enabled == "O" else "disabled"
             for name, enabled, comment, source in cursor.fetchall()
         }
