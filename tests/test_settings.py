@@ -65,18 +65,19 @@ def test_development_needs_no_configuration(tmp_path: Path) -> None:
 
 
 def test_sqlite_file_uses_wal_busy_timeout_and_immediate_transactions(tmp_path: Path) -> None:
-    """The SQLite connection is set up for several writer processes."""
+    """The SQLite connection is set up for several writer processes, and REPLACE fires delete triggers."""
     script = (
         "from django.db import connection\n"
         "with connection.cursor() as c:\n"
         "    mode = c.execute('PRAGMA journal_mode').fetchone()[0]\n"
         "    sync = c.execute('PRAGMA synchronous').fetchone()[0]\n"
         "    busy = c.execute('PRAGMA busy_timeout').fetchone()[0]\n"
-        "print(mode, sync, busy, connection.transaction_mode)\n"
+        "    recursive = c.execute('PRAGMA recursive_triggers').fetchone()[0]\n"
+        "print(mode, sync, busy, recursive, connection.transaction_mode)\n"
     )
     result = run_manage("shell", "--no-imports", "-c", script, **production(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["wal", "1", "5000", "IMMEDIATE"]
+    assert result.stdout.split() == ["wal", "1", "5000", "1", "IMMEDIATE"]
 
 
 @pytest.mark.django_db

@@ -90,12 +90,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # transaction never fails to upgrade its lock ("database is locked").
     # synchronous=NORMAL is durable against application crashes; a power loss
     # may lose the last transactions, never corrupt the file.
+    # recursive_triggers makes INSERT OR REPLACE fire the delete trigger of
+    # the row it replaces, which keeps the task tally exact (tasks/triggers.py).
     # https://docs.djangoproject.com/en/5.2/ref/databases/#sqlite-init-command
+    # https://www.sqlite.org/lang_conflict.html (REPLACE)
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": ("PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=5000;"),
+        "init_command": (
+            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=5000;"
+            "PRAGMA recursive_triggers=ON;"
+        ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 5,
     }
+# Tables kept by database triggers stay out of dumpdata and loaddata.
+DATABASE_ROUTERS = ["tasks.routers.DerivedTablesRouter"]
+
 # Gunicorn's sync workers serve one request at a time, so one persistent
 # connection per worker is all the pooling they need (and SQLite is spared
 # reopening the file and its PRAGMAs on every request); the health check
@@ -104,7 +113,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # Shared by every worker process, so the failed-login throttle holds across
-# workers. Needs `manage.py createcachetable` (the Makefile runs it).
+# workers. Its table comes from a migration (api/migrations), like every other.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",

@@ -26,7 +26,8 @@ def static_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, static_root: Path) -> Iterator[Server]:
-    """Gunicorn with three workers on a migrated database, and a user's token."""
+    """Gunicorn with three workers on a database deployed with `migrate` and `collectstatic` alone,
+    and a user's token."""
     tmp_path = tmp_path_factory.mktemp("serving")
     with fresh_database(tmp_path) as database_url:
         env = production_env(
@@ -38,7 +39,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, static_root: Path) -> Itera
             NUM_PROXIES="1",
         )
         manage(env, "migrate", "--no-input")
-        manage(env, "createcachetable")
         manage(env, "collectstatic", "--no-input")
         manage(
             env | {"DJANGO_SUPERUSER_PASSWORD": PASSWORD},
