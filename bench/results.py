@@ -56,6 +56,11 @@ def errors(runs: list[Measurement]) -> int:
     return sum(m.wrk.non_2xx + m.wrk.socket_errors for m in runs)
 
 
+def served(runs: list[Measurement]) -> bool:
+    """Every run completed requests: a run with none has no latency to compare."""
+    return all(m.wrk.requests for m in runs)
+
+
 def crashed(runs: list[Measurement]) -> bool:
-    """A server exited during a run, or served nothing."""
-    return any(not m.wrk.requests or any(note.startswith("server exited") for note in m.notes) for m in runs)
+    """A server exited during a run."""
+    return any(note.startswith("server exited") for m in runs for note in m.notes)

@@ -133,7 +133,9 @@ def start(server: str, database_url: str, workdir: Path, venvs: dict[str, Path],
         port = free_port()
         fill = {"bin": str(venvs[server]), "port": str(port), "db": database_url.removeprefix("sqlite:///")}
         command = [part.format(**fill) for part in anchor.command]
-        env = {**os.environ, **{name: value.format(**fill) for name, value in anchor.env.items()}}
+        # Nothing of this service's configuration (DJANGO_SETTINGS_MODULE above all) reaches an anchor.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_") and k != "DATABASE_URL"}
+        env.update((name, value.format(**fill)) for name, value in anchor.env.items())
         cwd = ANCHORS / anchor.folder
         running = start_server(
             command, cwd=cwd, env=env, port=port, log_path=log_path, ready_path="/tasks?limit=1"

@@ -5,8 +5,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.results import Measurement, crashed, errors, median, median_p50, median_p99, ratios, select
-from bench.servers import LABELS, OURS, OURS_ON_POSTGRES
+from bench.results import (
+    Measurement,
+    crashed,
+    errors,
+    median,
+    median_p50,
+    median_p99,
+    ratios,
+    select,
+    served,
+)
+from bench.servers import ANCHOR_SERVERS, OURS, OURS_ON_POSTGRES
 
 TARGETS: dict[str, Any] = tomllib.loads((Path(__file__).resolve().parent / "targets.toml").read_text())
 NO_ERRORS = "every run served requests: no response of 300 or more, no socket error, no server exit"
@@ -33,7 +43,7 @@ def ratio_checks(measurements: list[Measurement], scenario: str) -> list[Check]:
         values = ratios(runs, select(measurements, anchor, scenario))
         if values:
             value = median(values)
-            target = f"requests/s >= {minimum}x the {LABELS[anchor]} (SQLite)"
+            target = f"requests/s on SQLite >= {minimum}x {ANCHOR_SERVERS[anchor].folder}'s"
             checks.append(
                 Check(target, f"< {minimum}x {anchor}", scenario, f"{value:.2f}x", value >= minimum)
             )
@@ -45,27 +55,43 @@ def write_p99_check(runs: list[Measurement], ours: str, scenario: str, connectio
     if scenario not in limits["scenarios"] or connections != limits["connections"] or not runs:
         return []
     p99 = median_p99(runs)
-    served = all(m.wrk.requests for m in runs)
     target = f"write p99 < {limits['max_ms']:.0f} ms at {connections} connections ({database_name(ours)})"
     short = f"p99 >= {limits['max_ms']:.0f} ms"
-    return [Check(target, short, scenario, f"{p99:.1f} ms", served and p99 < limits["max_ms"])]
+    return [Check(target, short, scenario, f"{p99:.1f} ms", served(runs) and p99 < limits["max_ms"])]
+
+
+def p50_ratio_check(
+    target: str, short: str, where: str, runs: list[Measurement], reference: list[Measurement], maximum: float
+) -> list[Check]:
+    """p50 of `runs` over p50 of `reference`, at most `maximum`."""
+    if not runs or not reference:
+        return []
+    if not served(runs) or not served(reference):
+        return [Check(target, short, where, "a run served no request", False)]
+    ratio = median_p50(runs) / median_p50(reference)
+    return [Check(target, short, where, f"{ratio:.2f}x", ratio <= maximum)]
 
 
 def depth_check(measurements: list[Measurement], ours: str, rows: int, where: str) -> list[Check]:
     """Following `next` from a deep page against the first page, on the same data."""
     depth = TARGETS["depth"]
-    deep = select(measurements, ours, depth["scenario"], rows)
-    first = select(measurements, ours, depth["reference"], rows)
-    if not deep or not first or not median_p50(first):
-        return []
-    ratio = median_p50(deep) / median_p50(first)
-    served = all(m.wrk.requests for m in deep)
     target = (
         f"{depth['scenario']} p50 <= {depth['max_ratio']:.0f}x {depth['reference']} p50 "
         f"({database_name(ours)})"
     )
     short = f"> {depth['max_ratio']:.0f}x {depth['reference']}"
-    return [Check(target, short, where, f"{ratio:.2f}x", served and ratio <= depth["max_ratio"])]
+    deep = select(measurements, ours, depth["scenario"], rows)
+    first = select(measurements, ours, depth["reference"], rows)
+    return p50_ratio_check(target, short, where, deep, first, depth["max_ratio"])
+
+
+def errors_check(runs: list[Measurement], where: str) -> list[Check]:
+    if not served(runs):
+        return [Check(NO_ERRORS, "no request served", where, "a run served no request", False)]
+    if crashed(runs):
+        return [Check(NO_ERRORS, "server exited", where, "the server exited", False)]
+    bad = errors(runs)
+    return [Check(NO_ERRORS, "errors", where, f"{bad} errors", not bad)]
 
 
 def scenario_checks(
@@ -78,27 +104,26 @@ def scenario_checks(
     checks = ratio_checks(measurements, scenario) if ours == OURS else []
     checks += write_p99_check(runs, ours, scenario, connections)
     if scenario == TARGETS["depth"]["scenario"]:
-        checks += depth_check(measurements, ours, runs[0].rows, scenario)
-    bad = errors(runs)
-    checks.append(Check(NO_ERRORS, "errors", scenario, f"{bad} errors", not bad and not crashed(runs)))
-    return checks
+        checks += depth_check(measurements, ours, runs[0].rows, f"{runs[0].rows:,} tasks")
+    return checks + errors_check(runs, f"{scenario} on {database_name(ours)}")
 
 
 def scale_checks(measurements: list[Measurement], sizes: tuple[int, ...]) -> list[Check]:
-    """p50 at the largest size over the smallest, and the depth target at every size."""
+    """p50 at the largest size over the smallest, the depth target at every size, and errors."""
     smallest, largest = sizes[0], sizes[-1]
     limits = TARGETS["scale"]
+    target = f"p50 at {largest:,} tasks <= {limits['max_ratio']:.0f}x p50 at {smallest:,} (SQLite)"
     checks = []
     for scenario in limits["scenarios"]:
-        base = median_p50(select(measurements, OURS, scenario, smallest))
-        top = median_p50(select(measurements, OURS, scenario, largest))
-        if base and top:
-            ratio = top / base
-            target = f"p50 at {largest:,} tasks <= {limits['max_ratio']:.0f}x p50 at {smallest:,} (SQLite)"
-            short = f"> {limits['max_ratio']:.0f}x"
-            checks.append(Check(target, short, scenario, f"{ratio:.2f}x", ratio <= limits["max_ratio"]))
+        top = select(measurements, OURS, scenario, largest)
+        base = select(measurements, OURS, scenario, smallest)
+        checks += p50_ratio_check(
+            target, f"> {limits['max_ratio']:.0f}x", scenario, top, base, limits["max_ratio"]
+        )
     for size in sizes:
         checks += depth_check(measurements, OURS, size, f"{size:,} tasks")
+    for scenario in dict.fromkeys(m.scenario for m in measurements):
+        checks += errors_check(select(measurements, OURS, scenario), f"{scenario} at scale")
     return checks
 
 
