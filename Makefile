@@ -36,10 +36,10 @@ migrations-check: venv
 pytest: venv
 	$(BIN)/pytest
 
-## bench: load benchmark against the anchors in ../shared/anchors (about 12 minutes; see bench/README.md)
-## options: make bench BENCH_ARGS="--duration 3 --repeats 1 --no-scale"
+## bench: load benchmark against the anchors in ../shared/anchors (about 30 minutes; see bench/README.md)
+## options: make bench BENCH_ARGS="--duration 1 --repeats 1 --no-scale" (a smoke run)
 bench: venv
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles

@@ -5,11 +5,12 @@ Run by bench/run.py with the project's virtualenv, in the server's environment
 
     .venv/bin/python bench/seed_service.py ROWS TOKEN_FILE
 
-The tasks get ids 1..ROWS. The first is created through the ORM, so every
-column gets its model default; the others are copied from it by one
-INSERT ... SELECT (only the title differs), which writes a million rows in
-seconds on SQLite and PostgreSQL alike, and keeps working when a column is
-added to the model.
+The tasks get ids 1..ROWS; the even ids are done, so that a done= filter
+matches half of them. The first is created through the ORM, so every column
+gets its model default; the others are copied from it by one INSERT ... SELECT
+(only the title and done differ), which writes a million rows in seconds on
+SQLite and PostgreSQL alike, and keeps working when a column is added to the
+model.
 """
 
 import argparse
@@ -21,11 +22,12 @@ import django
 ROOT = Path(__file__).resolve().parent.parent
 USERNAME = "bench"
 
-# Numbers 2..ROWS, each joined to the template task; the title is 'Task <n>'.
+# Numbers 2..ROWS, each joined to the template task: title "Task <n>", done when n is even
+# (%% is a literal % beside the query parameters).
 COPY_TASKS_SQL = """
 WITH RECURSIVE numbers(n) AS (SELECT 2 UNION ALL SELECT n + 1 FROM numbers WHERE n < %s)
-INSERT INTO {table} ({title}, {columns})
-SELECT 'Task ' || numbers.n, {template_columns}
+INSERT INTO {table} ({title}, {done}, {columns})
+SELECT 'Task ' || numbers.n, numbers.n %% 2 = 0, {template_columns}
 FROM numbers, {table} AS template
 WHERE template.{id} = %s
 """
@@ -45,11 +47,12 @@ def seed(rows: int) -> str:
         if template.pk != 1:
             raise SystemExit(f"the first task got id {template.pk}; the database must be fresh")
         quote = connection.ops.quote_name
-        copied = [f.column for f in Task._meta.concrete_fields if f.name not in ("id", "title")]
+        copied = [f.column for f in Task._meta.concrete_fields if f.name not in ("id", "title", "done")]
         sql = COPY_TASKS_SQL.format(
             table=quote(Task._meta.db_table),
             id=quote(Task._meta.pk.column),
             title=quote(Task._meta.get_field("title").column),
+            done=quote(Task._meta.get_field("done").column),
             columns=", ".join(quote(column) for column in copied),
             template_columns=", ".join(f"template.{quote(column)}" for column in copied),
         )

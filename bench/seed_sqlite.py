@@ -1,10 +1,10 @@
-"""Seed an SQLite file for the two anchors in ../shared/anchors.
+"""Seed an SQLite file for the anchors in ../shared/anchors.
 
-Both anchors use the same table (the DDL SQLAlchemy's create_all emits for the
-FastAPI anchor), so one seeded file fits either. The rows get ids 1..ROWS. The
-journal mode is left at SQLite's default: each anchor sets its own when it
-connects (the bare anchor WAL and synchronous=NORMAL, the FastAPI anchor
-nothing).
+Every anchor uses the same table (the DDL SQLAlchemy's create_all emits for the
+FastAPI anchor), so one seeded file fits any. The rows get ids 1..ROWS; the
+even ids are done, as in bench/seed_service.py. The journal mode is left at
+SQLite's default: each anchor sets its own when it connects (WAL and
+synchronous=NORMAL, the FastAPI anchor nothing).
 
     python3 bench/seed_sqlite.py PATH ROWS
 """
@@ -23,7 +23,7 @@ DDL = (
 
 def task_rows(count: int) -> Iterator[tuple[int, str, int]]:
     for task_id in range(1, count + 1):
-        yield task_id, f"Task {task_id}", 0
+        yield task_id, f"Task {task_id}", int(task_id % 2 == 0)
 
 
 def seed(path: Path, rows: int) -> None:

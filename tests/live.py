@@ -1,14 +1,17 @@
-"""Real gunicorn, real database: helpers for the serving and browser tests.
+"""Real gunicorn, real database: helpers for the serving and browser tests and bench/.
 
 Each server runs the production settings (DEBUG off, collected static files,
 the checked-in gunicorn config) against a database of its own: a fresh SQLite
 file, or a fresh database on the PostgreSQL server that DATABASE_URL names.
+Standard library only at import time (psycopg is imported when needed), so the
+load benchmark runs without the test dependencies.
 """
 
 import http.client
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -87,19 +90,31 @@ class Server:
 
 
 @contextmanager
-def fresh_database(tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database of the kind DATABASE_URL selects."""
-    url = os.environ.get("DATABASE_URL", "")
+def fresh_database(tmp_path: Path, *, server_url: str | None = None, template: str = "") -> Iterator[str]:
+    """A fresh database, empty or a copy of the `template` URL, removed afterwards.
+
+    On the PostgreSQL server `server_url` names (by default DATABASE_URL), else
+    an SQLite file in `tmp_path`.
+    """
+    url = os.environ.get("DATABASE_URL", "") if server_url is None else server_url
+    name = f"serving_{uuid.uuid4().hex[:12]}"
     if not url.startswith(("postgres://", "postgresql://")):
-        yield f"sqlite:///{tmp_path / 'serving.sqlite3'}"
+        path = tmp_path / f"{name}.sqlite3"
+        if template:
+            shutil.copyfile(template.removeprefix("sqlite:///"), path)
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
     import psycopg
 
-    name = f"serving_{uuid.uuid4().hex[:12]}"
     parts = urlsplit(url)
     admin_url = urlunsplit(parts._replace(path="/postgres"))
+    copy = f' TEMPLATE "{urlsplit(template).path.lstrip("/")}"' if template else ""
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
     try:
         yield urlunsplit(parts._replace(path=f"/{name}"))
     finally:
@@ -131,33 +146,43 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def start_gunicorn(env: dict[str, str], log_path: Path) -> Server:
-    port = free_port()
-    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
+def start_server(
+    command: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    port: int,
+    log_path: Path,
+    ready_path: str = "/healthz",
+) -> Server:
+    """Start `command` listening on `port`; return once GET `ready_path` answers 200."""
     server = Server(port=port, env=env, log_path=log_path)
-    log = log_path.open("wb")
-    server.process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
+    with log_path.open("wb") as log:
+        server.process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited early:\n{server.log()}")
+            raise RuntimeError(f"{command[0]} exited early:\n{server.log()}")
         try:
-            if server.request("GET", "/healthz", https=False, auth=False).status == 200:
+            if server.request("GET", ready_path, https=False, auth=False).status == 200:
                 return server
         except OSError:
             pass
         time.sleep(0.1)
-    stop_gunicorn(server)
-    raise RuntimeError(f"gunicorn did not answer /healthz in time:\n{server.log()}")
+    stop_server(server)
+    raise RuntimeError(f"{command[0]} did not answer {ready_path} in time:\n{server.log()}")
 
 
-def stop_gunicorn(server: Server) -> None:
+def start_gunicorn(env: dict[str, str], log_path: Path) -> Server:
+    """This service under gunicorn with the checked-in config, on a free port."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py"]
+    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
+    return start_server(command, cwd=ROOT, env=env, port=port, log_path=log_path)
+
+
+def stop_server(server: Server) -> None:
+    """SIGTERM, then SIGKILL after 30 s."""
     if server.process is not None and server.process.poll() is None:
         server.process.terminate()
         try:
@@ -165,3 +190,6 @@ def stop_gunicorn(server: Server) -> None:
         except subprocess.TimeoutExpired:
             server.process.kill()
             server.process.wait()
+
+
+stop_gunicorn = stop_server

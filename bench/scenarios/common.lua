@@ -1,9 +1,10 @@
 -- Shared by the scenario scripts (wrk 4, LuaJIT). Loaded with require("common"),
 -- so wrk must run with bench/scenarios as its working directory.
 --
--- Script arguments (after wrk's "--"): ROWS [noretrieve]
+-- Script arguments (after wrk's "--"): ROWS retrieve|noretrieve [NEXT]
 --   ROWS        tasks seeded with ids 1..ROWS
 --   noretrieve  the server has no GET /tasks/{id} (the FastAPI anchor)
+--   NEXT        the path and query of the `next` link the deep-next scenario follows
 --
 -- The Authorization, X-Forwarded-Proto and Accept headers come from wrk -H.
 -- Every response with a status >= 300 is counted (wrk itself only counts
@@ -24,6 +25,7 @@ end
 function common.init(args)
    common.rows = tonumber(args[1]) or 10000
    common.has_retrieve = args[2] ~= "noretrieve"
+   common.next_path = args[3]
    math.randomseed(os.time() * 100 + thread_number)
    non2xx = 0
    last_bad_status = 0
@@ -68,9 +70,17 @@ function common.list()
    return wrk.format("GET", "/tasks?limit=20")
 end
 
+function common.list_done()
+   return wrk.format("GET", "/tasks?limit=20&done=true")
+end
+
 function common.deep()
    local offset = math.max(common.rows - 20, 0)
    return wrk.format("GET", "/tasks?limit=20&offset=" .. offset)
+end
+
+function common.deep_next()
+   return wrk.format("GET", common.next_path)
 end
 
 function common.retrieve()
