@@ -54,7 +54,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         total = task_total(owner=request.user, tasks=tasks, narrowed=query.narrows)  # type: ignore[arg-type]
         paginator = self.paginator
         assert isinstance(paginator, TaskPagination)
-        page = paginator.paginate(tasks, request, total=total, **query.paging)
+        page = paginator.paginate(tasks, request, total=total, paging=query.paging)
         return paginator.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -381,6 +381,7 @@ def test_response_component_requires_every_member_the_api_always_sends(schema, c
         ("search", {"type": "string"}),
         ("updated_after", {"type": "string", "format": "date-time"}),
         ("ordering", {"type": "string"}),
+        ("cursor", {"type": "string"}),
     ],
 )
 def test_list_query_parameter_has_its_type_and_bounds(schema, name, expected):
@@ -404,6 +405,7 @@ def test_list_documents_no_other_query_parameters(schema):
     assert set(parameters(schema, "get", "/tasks", "query")) == {
         "limit",
         "offset",
+        "cursor",
         "done",
         "search",
         "updated_after",
