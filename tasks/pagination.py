@@ -122,6 +122,16 @@ class TaskPagination(LimitOffsetPagination):
             },
         ]
 
+    def get_html_context(self) -> Any:
+        # The browsable API's numbered page links skip rows by offset; drop the
+        # cursor they would otherwise keep from this page's URL.
+        context = super().get_html_context()
+        context["page_links"] = [
+            link._replace(url=link.url and remove_query_param(link.url, "cursor"))
+            for link in context["page_links"]
+        ]
+        return context
+
     def get_results(self, data: dict[str, Any]) -> list[Any]:
         # The browsable API finds the page's items (to build its filter form) here.
         return data["items"]
