@@ -11,7 +11,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from api.problems import InvalidQueryParameters, problem
+from api.problems import InvalidHeader, InvalidQueryParameters, problem
 
 
 def _json_pointer(path: list[str]) -> str:
@@ -34,15 +34,19 @@ def _body_errors(detail: Any, path: list[str]) -> Iterator[dict[str, str]]:
         yield {"pointer": _json_pointer(path), "detail": str(detail)}
 
 
+def _named_errors(exc: exceptions.ValidationError, kind: str) -> list[dict[str, str]]:
+    assert isinstance(exc.detail, dict)
+    return [
+        {kind: name, "detail": str(message)} for name, messages in exc.detail.items() for message in messages
+    ]
+
+
 def _validation_problem(exc: exceptions.ValidationError) -> dict[str, Any]:
     if isinstance(exc, InvalidQueryParameters):
-        assert isinstance(exc.detail, dict)
-        errors = [
-            {"parameter": name, "detail": str(message)}
-            for name, messages in exc.detail.items()
-            for message in messages
-        ]
+        errors = _named_errors(exc, "parameter")
         return problem(400, "The request has invalid query parameters.", errors=errors)
+    if isinstance(exc, InvalidHeader):
+        return problem(400, "The request has an invalid header.", errors=_named_errors(exc, "header"))
     errors = list(_body_errors(exc.detail, []))
     return problem(400, "The request has invalid fields.", errors=errors)
 

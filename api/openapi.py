@@ -12,6 +12,7 @@ from api.problems import PROBLEM_CONTENT_TYPE
 class ProblemErrorSerializer(serializers.Serializer):
     pointer = serializers.CharField(required=False, help_text="JSON pointer to the body field, e.g. #/title")
     parameter = serializers.CharField(required=False, help_text="The query parameter, e.g. limit")
+    header = serializers.CharField(required=False, help_text="The request header, e.g. Idempotency-Key")
     detail = serializers.CharField()
 
 

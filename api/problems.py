@@ -24,6 +24,13 @@ class InvalidQueryParameters(exceptions.ValidationError):
         return cls({name: [str(message) for message in messages] for name, messages in errors.items()})
 
 
+class InvalidHeader(exceptions.ValidationError):
+    """A validation error about a request header: the problem's errors name the header."""
+
+    def __init__(self, header: str, detail: str) -> None:
+        super().__init__({header: [detail]})
+
+
 def problem(status: int, detail: str, **extra: Any) -> dict[str, Any]:
     return {
         "type": "about:blank",

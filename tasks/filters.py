@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.request import Request
 
+from tasks.cursor import PageCursor, Paging, cursor_scope, load_cursor
 from tasks.models import Task, TaskQuerySet
 
 ORDERING_FIELDS = ["id", "title", "created_at", "updated_at"]
@@ -25,6 +26,13 @@ class StrictIntegerField(forms.IntegerField):
         return super().to_python(value)
 
 
+class CursorField(forms.Field):
+    """An opaque cursor from a next or prev link: one this service signed, or a 400."""
+
+    def to_python(self, value: Any) -> PageCursor | None:
+        return None if value in self.empty_values else load_cursor(str(value))
+
+
 class TaskListForm(forms.Form):
     """The paging parameters; TaskFilter adds a field per filter, so that one
     form validates every parameter of the list and one 400 names them all."""
@@ -32,6 +40,29 @@ class TaskListForm(forms.Form):
     default_limit = 20
     limit = StrictIntegerField(required=False, min_value=1, max_value=100)
     offset = StrictIntegerField(required=False, min_value=0, max_value=2**63 - 1)
+    cursor = CursorField(required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        cursor = cleaned.get("cursor")
+        if cursor is not None and cleaned.get("offset") is not None:
+            self.add_error("cursor", "Give either cursor or offset, not both.")
+        elif cursor is not None and not self.errors and cursor.scope != self.scope():
+            self.add_error("cursor", "This cursor belongs to other filters or another ordering; start again.")
+        return cleaned
+
+    def ordering(self) -> str:
+        return self.cleaned_data.get("ordering") or "id"
+
+    def scope(self) -> str:
+        """The digest of this list's ordering and filters that its cursors carry."""
+        paging = {"limit", "offset", "cursor", "ordering"}
+        filters = {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name not in paging and value not in (None, "")
+        }
+        return cursor_scope(ordering=self.ordering(), filters=filters)
 
 
 @extend_schema_field(OpenApiTypes.BOOL)
@@ -113,9 +144,17 @@ class TaskFilter(filters.FilterSet):
         return value if isinstance(value, bool) else None
 
     @property
-    def paging(self) -> dict[str, int]:
-        cleaned = self.form.cleaned_data
-        return {"limit": cleaned["limit"] or TaskListForm.default_limit, "offset": cleaned["offset"] or 0}
+    def paging(self) -> Paging:
+        form = self.form
+        assert isinstance(form, TaskListForm)
+        cleaned = form.cleaned_data
+        return Paging(
+            limit=cleaned["limit"] or TaskListForm.default_limit,
+            offset=cleaned["offset"] or 0,
+            cursor=cleaned["cursor"],
+            ordering=form.ordering(),
+            scope=form.scope(),
+        )
 
     def filter_search(self, queryset: TaskQuerySet, name: str, value: str) -> QuerySet[Task]:
         return queryset.search(value)

@@ -104,3 +104,33 @@ class TaskTally(models.Model):
         if done is None:
             return total
         return done_count if done else total - done_count
+
+
+class IdempotencyKey(models.Model):
+    """A POST /tasks made with an Idempotency-Key header, and its response once it has one.
+
+    The unique (owner, key) row is the claim: it is committed before the task
+    is created, so a concurrent repeat in any worker process hits the
+    constraint and finds the request in flight (`status` still null).
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body as canonical JSON.")
+    created_at = models.DateTimeField(help_text="When the key was first used; it expires a day later.")
+    claimed_at = models.DateTimeField(help_text="When the request now in charge of the key began.")
+    claim = models.CharField(max_length=32, help_text="Token of the request in charge of the key.")
+    status = models.PositiveSmallIntegerField(
+        null=True, help_text="The response's status; null while in flight."
+    )
+    body = models.JSONField(null=True)
+    headers = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_owner_key")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id}: {self.key}"

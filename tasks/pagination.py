@@ -4,30 +4,79 @@ from django.db.models import QuerySet
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from tasks.cursor import Paging, edge_cursor, seek
 from tasks.filters import TaskListForm
 
 
 class TaskPagination(LimitOffsetPagination):
     """Limit/offset pages in the `{items, total, limit, offset, next, previous}` envelope.
 
-    TaskFilter's form validates `limit` and `offset` with the filters: out of
-    range or not an integer is a 400 naming the parameter, never clamped.
+    TaskFilter's form validates `limit`, `offset` and `cursor` with the
+    filters: out of range or not an integer is a 400 naming the parameter,
+    never clamped. The next and prev links of a page carry a cursor that
+    seeks to their page (tasks/cursor.py), so following them costs the same
+    at any depth; a hand-written offset skips rows as before.
     """
 
     default_limit = TaskListForm.default_limit
     max_limit = 100
+    # Set by paginate() before anything reads them.
+    request: Request
+    count: int
+    limit: int
+    offset: int
+    paging: Paging
+    page: list[Any]
 
-    def paginate(
-        self, tasks: QuerySet[Any], request: Request, *, total: int, limit: int, offset: int
-    ) -> list[Any]:
-        """The page of `tasks` at `offset`, knowing there are `total` of them."""
-        self.request = request
-        self.count, self.limit, self.offset = total, limit, offset
-        self.display_page_controls = total > limit
-        if offset >= total:
-            return []
-        return list(tasks[offset : offset + limit])
+    def paginate(self, tasks: QuerySet[Any], request: Request, *, total: int, paging: Paging) -> list[Any]:
+        """The page of `tasks` that `paging` asks for, knowing there are `total` of them."""
+        self.request, self.paging = request, paging
+        self.count, self.limit = total, paging.limit
+        self.display_page_controls = total > paging.limit
+        cursor = paging.cursor
+        if cursor is None:
+            self.offset = paging.offset
+            self.page = [] if self.offset >= total else list(tasks[self.offset : self.offset + self.limit])
+        elif cursor.forward:
+            self.offset = cursor.offset
+            beyond = seek(tasks, cursor=cursor, ordering=paging.ordering)
+            self.page = [] if self.offset >= total else list(beyond[: self.limit])
+        else:
+            beyond = seek(tasks, cursor=cursor, ordering=paging.ordering)
+            self.page = list(beyond[: self.limit])[::-1]
+            # A short page reached the start (tasks went away since the link was made).
+            self.offset = max(0, cursor.offset - self.limit) if len(self.page) == self.limit else 0
+        return self.page
+
+    def get_next_link(self) -> str | None:
+        if self.offset + self.limit >= self.count:
+            return None
+        if not self.page:  # nothing to seek from: skip rows
+            return replace_query_param(self.page_url(), self.offset_query_param, self.offset + self.limit)
+        return self.cursor_url(self.page[-1], forward=True, offset=self.offset + len(self.page))
+
+    def get_previous_link(self) -> str | None:
+        if self.offset <= 0:
+            return None
+        if self.offset <= self.limit:  # the first page: no cursor needed
+            return self.page_url()
+        if not self.page:
+            return replace_query_param(self.page_url(), self.offset_query_param, self.offset - self.limit)
+        return self.cursor_url(self.page[0], forward=False, offset=self.offset)
+
+    def page_url(self) -> str:
+        """This page's URL, filters kept, with the limit and without a position."""
+        url = self.request.build_absolute_uri()
+        url = remove_query_param(remove_query_param(url, self.offset_query_param), "cursor")
+        return replace_query_param(url, self.limit_query_param, self.limit)
+
+    def cursor_url(self, edge: Any, *, forward: bool, offset: int) -> str:
+        cursor = edge_cursor(
+            edge, forward=forward, offset=offset, ordering=self.paging.ordering, scope=self.paging.scope
+        )
+        return replace_query_param(self.page_url(), "cursor", cursor)
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         link = {"type": "string", "format": "uri", "nullable": True}
@@ -60,7 +109,28 @@ class TaskPagination(LimitOffsetPagination):
                 "description": "Number of tasks to skip.",
                 "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1, "default": 0},
             },
+            {
+                "name": "cursor",
+                "in": "query",
+                "required": False,
+                "description": (
+                    "Where the page starts, as the next and previous links give it: opaque, signed, and "
+                    "valid with the filters and ordering of the list it came from (otherwise 400). "
+                    "Replaces offset (not both); following links costs the same at any depth."
+                ),
+                "schema": {"type": "string"},
+            },
         ]
+
+    def get_html_context(self) -> Any:
+        # The browsable API's numbered page links skip rows by offset; drop the
+        # cursor they would otherwise keep from this page's URL.
+        context = super().get_html_context()
+        context["page_links"] = [
+            link._replace(url=link.url and remove_query_param(link.url, "cursor"))
+            for link in context["page_links"]
+        ]
+        return context
 
     def get_results(self, data: dict[str, Any]) -> list[Any]:
         # The browsable API finds the page's items (to build its filter form) here.

@@ -5,6 +5,10 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 
+from api.openapi import ProblemSerializer
+from api.problems import PROBLEM_CONTENT_TYPE
+from tasks.idempotency import HEADER as IDEMPOTENCY_HEADER
+from tasks.idempotency import KEY_LIFETIME
 from tasks.serializers import TaskSerializer
 
 ETAG = OpenApiParameter(
@@ -41,9 +45,38 @@ LINK = OpenApiParameter(
     description='RFC 8288 links to the next and previous pages (rel="next", rel="prev").',
 )
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]{1,255}$"},
+    OpenApiParameter.HEADER,
+    description=(
+        "Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): an opaque key of 1 to 255 "
+        f"visible ASCII characters, unique per request. A repeat with the same key and body within "
+        f"{KEY_LIFETIME.days * 24} hours returns the first response (status, body, Location, ETag) and "
+        "creates nothing. Only successful responses are kept: after an error the key is free again."
+    ),
+)
+
+
+def problem_response(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response=ProblemSerializer, description=description)
+
+
 task_schema = extend_schema_view(
     list=extend_schema(summary="List the caller's tasks", parameters=[LINK]),
-    create=extend_schema(summary="Create a task", parameters=[ETAG, LOCATION]),
+    create=extend_schema(
+        summary="Create a task",
+        parameters=[IDEMPOTENCY_KEY, ETAG, LOCATION],
+        responses={
+            201: TaskSerializer,
+            (409, PROBLEM_CONTENT_TYPE): problem_response(
+                "A request with this Idempotency-Key is still being processed; retry later."
+            ),
+            (422, PROBLEM_CONTENT_TYPE): problem_response(
+                "This Idempotency-Key was already used with a different body."
+            ),
+        },
+    ),
     retrieve=extend_schema(
         summary="Read a task",
         parameters=[IF_NONE_MATCH, ETAG],

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from api.problems import InvalidQueryParameters
 from tasks.conditional import PreconditionFailed, if_match_passes, if_none_match_matches
 from tasks.filters import TaskFilter, TaskFilterBackend
+from tasks.idempotency import body_fingerprint, idempotency_key, idempotent_response
 from tasks.models import Task, TaskQuerySet
 from tasks.pagination import TaskPagination
 from tasks.schema import task_schema
@@ -58,7 +59,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         )
         paginator = self.paginator
         assert isinstance(paginator, TaskPagination)
-        page = paginator.paginate(tasks, request, total=total, **query.paging)
+        page = paginator.paginate(tasks, request, total=total, paging=query.paging)
         return paginator.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -66,6 +67,24 @@ class TaskViewSet(viewsets.ModelViewSet):
         if if_none_match_matches(request, task.etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED)
         return Response(self.get_serializer(task).data)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        key = idempotency_key(request=request)
+        if key is None:
+            return super().create(request, *args, **kwargs)
+        return idempotent_response(
+            owner=request.user,  # type: ignore[arg-type]
+            key=key,
+            fingerprint=body_fingerprint(body=request.data),
+            respond=lambda: self.create_with_etag(request),
+        )
+
+    def create_with_etag(self, request: Request) -> Response:
+        """The 201 of a new task with its ETag already set, so that a stored response has it."""
+        response = super().create(request)
+        assert self.task is not None
+        response["ETag"] = self.task.etag
+        return response
 
     def perform_create(self, serializer: TaskSerializer) -> None:  # type: ignore[override]
         self.task = serializer.save(owner=self.request.user)

@@ -381,6 +381,7 @@ def test_response_component_requires_every_member_the_api_always_sends(schema, c
         ("search", {"type": "string"}),
         ("updated_after", {"type": "string", "format": "date-time"}),
         ("ordering", {"type": "string"}),
+        ("cursor", {"type": "string"}),
     ],
 )
 def test_list_query_parameter_has_its_type_and_bounds(schema, name, expected):
@@ -404,6 +405,7 @@ def test_list_documents_no_other_query_parameters(schema):
     assert set(parameters(schema, "get", "/tasks", "query")) == {
         "limit",
         "offset",
+        "cursor",
         "done",
         "search",
         "updated_after",
@@ -423,7 +425,7 @@ def test_problem_schema_has_the_rfc_9457_members(schema):
     assert problem["properties"]["status"]["type"] == "integer"
     assert {"title", "status", "detail"} <= set(problem["required"])
     assert problem["properties"]["errors"]["type"] == "array"
-    assert set(error["properties"]) == {"pointer", "parameter", "detail"}
+    assert set(error["properties"]) == {"pointer", "parameter", "header", "detail"}
     assert error["required"] == ["detail"]
 
 
@@ -431,7 +433,7 @@ def test_problem_schema_has_the_rfc_9457_members(schema):
     ("method", "path", "statuses"),
     [
         ("get", "/tasks", {400, 401}),
-        ("post", "/tasks", {400, 401, 413, 415}),
+        ("post", "/tasks", {400, 401, 409, 413, 415, 422}),
         ("get", "/tasks/{id}", {401, 404}),
         ("patch", "/tasks/{id}", {400, 401, 404, 412, 413, 415}),
         ("put", "/tasks/{id}", {400, 401, 404, 412, 413, 415}),
@@ -524,6 +526,20 @@ def test_conditional_request_header_is_a_documented_header_parameter(schema, met
     assert param["schema"]["type"] == "string"
 
 
+def test_create_documents_the_idempotency_key_header_with_its_bounds(schema):
+    """POST /tasks documents Idempotency-Key as an optional header of 1 to 255 visible ASCII characters."""
+    param = parameters(schema, "post", "/tasks", "header")["Idempotency-Key"]
+
+    assert param.get("required", False) is False
+    assert param["schema"] == {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": "^[!-~]{1,255}$",
+    }
+    assert "Idempotency-Key" not in parameters(schema, "put", "/tasks/{id}", "header")
+
+
 @pytest.mark.parametrize(("method", "path"), AUTHENTICATED_OPERATIONS)
 def test_401_documents_www_authenticate(schema, method, path):
     """Every 401 documents the WWW-Authenticate header SPEC §5 requires on it."""
@@ -601,6 +617,12 @@ class Caller:
         assert 'rel="prev"' in response["Link"]
         return response
 
+    def create_twice(self, key: str, second_title: str) -> Any:
+        """Two POSTs with one Idempotency-Key: the answer to the second."""
+        headers = {"Idempotency-Key": key}
+        assert self.api.post(self.tasks, {"title": "Once"}, format="json", headers=headers).status_code == 201
+        return self.api.post(self.tasks, {"title": second_title}, format="json", headers=headers)
+
     def log_in(self, password: str = PASSWORD) -> Any:
         body = {"username": self.user.username, "password": password}
         return self.anon.post(reverse("auth-token"), body, format="json")
@@ -625,6 +647,14 @@ SCENARIOS: dict[str, tuple[str, str, int, Callable[[Caller], Any]]] = {
         "/tasks",
         400,
         lambda c: c.api.post(c.tasks, {"title": "x" * 201}, format="json"),
+    ),
+    "create-replayed": ("post", "/tasks", 201, lambda c: c.create_twice("docs-replay", "Once")),
+    "create-key-reused": ("post", "/tasks", 422, lambda c: c.create_twice("docs-reuse", "Twice")),
+    "create-malformed-key": (
+        "post",
+        "/tasks",
+        400,
+        lambda c: c.api.post(c.tasks, {"title": "x"}, format="json", headers={"Idempotency-Key": ""}),
     ),
     "create-anonymous": (
         "post",

@@ -63,16 +63,33 @@ def test_detail_page_of_another_users_task_is_404_and_shows_nothing_of_it(browse
 
 
 def test_list_page_has_pagination_controls_when_there_is_more_than_one_page(browser, user):
-    """With 25 tasks the first page shows DRF's pagination links to offset 20."""
-    make_tasks(25, owner=user)
+    """With 25 tasks the first page shows DRF's pagination links: page 2 at offset 20, and next."""
+    tasks = make_tasks(25, owner=user)
     response = browser.get(reverse("task-list"), HTTP_ACCEPT=HTML)
     assert response.status_code == 200
     nav = re.search(r'<ul class="pagination">(.*?)</ul>', response.text, re.S)
     assert nav is not None
     links = [html.unescape(href) for href in re.findall(r'href="([^"#]+)"', nav.group(1))]
     assert "http://testserver/tasks?offset=20" in links
-    assert "http://testserver/tasks?limit=20&offset=20" in links
+    following = [link for link in links if "cursor=" in link]
+    assert len(following) == 1
+    assert shown_titles(browser.get(following[0], HTTP_ACCEPT=HTML)) == [t.title for t in tasks[20:]]
     assert len(shown_titles(response)) == 20
+
+
+def test_numbered_page_links_of_a_cursor_page_skip_rows_without_the_cursor(browser, user):
+    """On a page reached by a cursor, the numbered links are plain offsets (a cursor with offset is a 400)."""
+    make_tasks(65, owner=user)
+    first = browser.get(reverse("task-list"), HTTP_ACCEPT="application/json").json()
+    response = browser.get(first["next"], HTTP_ACCEPT=HTML)
+    assert response.status_code == 200
+    nav = re.search(r'<ul class="pagination">(.*?)</ul>', response.text, re.S)
+    assert nav is not None
+    links = [html.unescape(href) for href in re.findall(r'href="([^"#]+)"', nav.group(1))]
+    numbered = [link for link in links if "cursor=" not in link]
+    assert "http://testserver/tasks?limit=20&offset=40" in numbered
+    assert len(numbered) < len(links)  # and next is a cursor
+    assert all(browser.get(link, HTTP_ACCEPT=HTML).status_code == 200 for link in links)
 
 
 def test_second_page_shows_the_remaining_tasks_and_a_link_back(browser, user):

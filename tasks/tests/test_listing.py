@@ -3,6 +3,7 @@
 import datetime as dt
 import re
 from typing import Any, cast
+from unittest.mock import ANY
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -49,12 +50,16 @@ def parse_link_header(header: str) -> dict[str, str]:
 
 
 def page_of(url: str) -> dict[str, Any]:
-    """An absolute page URL split into its origin, path and query (limit/offset defaults applied)."""
+    """An absolute page URL split into its origin, path and query (limit/offset defaults applied).
+
+    A cursor link has no offset: the cursor carries it.
+    """
     parts = urlsplit(url)
     query = {name: values[0] for name, values in parse_qs(parts.query, keep_blank_values=True).items()}
     assert all(len(values) == 1 for values in parse_qs(parts.query).values()), f"repeated parameter: {url}"
     query.setdefault("limit", "20")
-    query.setdefault("offset", "0")
+    if "cursor" not in query:
+        query.setdefault("offset", "0")
     return {"origin": f"{parts.scheme}://{parts.netloc}", "path": parts.path, "query": query}
 
 
@@ -106,8 +111,9 @@ def test_list_defaults_to_limit_20_and_offset_0(api_client, user):
     assert page_of(body["next"]) == {
         "origin": "http://testserver",
         "path": list_url(),
-        "query": {"limit": "20", "offset": "20"},
+        "query": {"limit": "20", "cursor": ANY},
     }
+    assert api_client.get(body["next"]).json()["offset"] == 20
 
 
 def test_list_is_ordered_by_id_by_default(api_client, user):
@@ -187,7 +193,8 @@ def test_limit_100_is_accepted_and_serves_a_hundred_tasks(api_client, user):
     assert body["limit"] == 100
     assert body["total"] == 101
     assert [item["id"] for item in body["items"]] == [task.pk for task in tasks[:100]]
-    assert page_of(body["next"])["query"] == {"limit": "100", "offset": "100"}
+    assert page_of(body["next"])["query"] == {"limit": "100", "cursor": ANY}
+    assert ids(api_client.get(body["next"])) == [tasks[100].pk]
 
 
 def test_offset_0_is_accepted(api_client, seven_tasks):
@@ -271,18 +278,20 @@ def test_first_page_has_next_only(api_client, seven_tasks):
     assert page_of(body["next"]) == {
         "origin": "http://testserver",
         "path": list_url(),
-        "query": {"limit": "3", "offset": "3"},
+        "query": {"limit": "3", "cursor": ANY},
     }
     assert parse_link_header(response["Link"]) == {"next": body["next"]}
+    assert api_client.get(body["next"]).json()["offset"] == 3
 
 
 def test_middle_page_has_next_and_previous(api_client, seven_tasks):
     """A middle page links both ways, in the body and the Link header (rel="next" and rel="prev")."""
     response = api_client.get(list_url(), {"limit": 3, "offset": 3})
     body = response.json()
-    assert page_of(body["next"])["query"] == {"limit": "3", "offset": "6"}
+    assert page_of(body["next"])["query"] == {"limit": "3", "cursor": ANY}
     assert page_of(body["previous"])["query"] == {"limit": "3", "offset": "0"}
     assert parse_link_header(response["Link"]) == {"next": body["next"], "prev": body["previous"]}
+    assert api_client.get(body["next"]).json()["offset"] == 6
 
 
 def test_last_page_has_previous_only(api_client, seven_tasks):
@@ -291,8 +300,13 @@ def test_last_page_has_previous_only(api_client, seven_tasks):
     body = response.json()
     assert [item["id"] for item in body["items"]] == [seven_tasks[6].pk]
     assert body["next"] is None
-    assert page_of(body["previous"])["query"] == {"limit": "3", "offset": "3"}
+    assert page_of(body["previous"])["query"] == {"limit": "3", "cursor": ANY}
     assert parse_link_header(response["Link"]) == {"prev": body["previous"]}
+    previous = api_client.get(body["previous"]).json()
+    assert (previous["offset"], [item["id"] for item in previous["items"]]) == (
+        3,
+        [t.pk for t in seven_tasks[3:6]],
+    )
 
 
 def test_previous_of_an_unaligned_offset_starts_at_zero(api_client, seven_tasks):
@@ -329,7 +343,7 @@ def test_links_are_absolute_and_preserve_every_filter(api_client, user):
     assert page_of(body["next"]) == {
         "origin": "http://testserver",
         "path": list_url(),
-        "query": {**filters, "limit": "2", "offset": "4"},
+        "query": {**filters, "limit": "2", "cursor": ANY},
     }
     assert page_of(body["previous"]) == {
         "origin": "http://testserver",
@@ -537,8 +551,9 @@ def test_filters_combine(api_client, user, other_user):
     assert response.status_code == 200
     assert body["total"] == 3
     assert [item["title"] for item in body["items"]] == ["oat milk", "milk the cow"]
-    assert page_of(body["next"])["query"]["offset"] == "2"
-    assert titles(api_client.get(body["next"])) == [wanted[0].title]
+    following = api_client.get(body["next"]).json()
+    assert following["offset"] == 2
+    assert [item["title"] for item in following["items"]] == [wanted[0].title]
 
 
 @pytest.mark.parametrize("parameter", ["done", "search", "ordering", "updated_after"])
