@@ -45,8 +45,10 @@ def write_problem(sock: object, status_int: int, reason: str, mesg: str) -> None
     """Gunicorn's own error responses (a request line too long, too many header
     fields, a malformed request) as problem documents, like every other error
     (SPEC §6), instead of its HTML page."""
-    status = HTTPStatus(status_int) if status_int in HTTPStatus._value2member_map_ else None
-    title = status.phrase if status else reason
+    try:
+        title = HTTPStatus(status_int).phrase  # as api.problems titles every problem
+    except ValueError:
+        title = reason
     body = json.dumps(
         {"type": "about:blank", "title": title, "status": status_int, "detail": mesg or f"{reason}."}
     ).encode()
