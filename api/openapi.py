@@ -6,6 +6,7 @@ from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
+from api.parsers import MAX_DEPTH
 from api.problems import PROBLEM_CONTENT_TYPE
 
 
@@ -37,6 +38,14 @@ PROBLEM_DESCRIPTIONS = {
     415: "The body is not JSON (or a form).",
     429: "Too many failed logins; see Retry-After.",
 }
+
+
+# What api.parsers.StrictJSONParser refuses, said wherever a body is read.
+BODY_400_DESCRIPTION = (
+    "The request has invalid fields, or its body is not JSON this API reads: malformed "
+    "(RFC 8259: no NaN or Infinity, no lone surrogates, UTF-8 unless another charset is declared), "
+    f"nested more than {MAX_DEPTH} levels deep, or with a key twice in one object."
+)
 
 
 PROBLEM_HEADERS = {
@@ -77,6 +86,15 @@ class ProblemAutoSchema(AutoSchema):
                 statuses.add(412)
         return statuses
 
+    def problem_description(self, status: int) -> str:
+        if (
+            status == 400
+            and self.method in {"POST", "PUT", "PATCH"}
+            and self.get_request_serializer() is not None
+        ):
+            return BODY_400_DESCRIPTION
+        return PROBLEM_DESCRIPTIONS[status]
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         problem = self.resolve_serializer(ProblemSerializer, "response").ref
@@ -84,7 +102,7 @@ class ProblemAutoSchema(AutoSchema):
             responses.setdefault(
                 str(status),
                 {
-                    "description": PROBLEM_DESCRIPTIONS[status],
+                    "description": self.problem_description(status),
                     "content": {PROBLEM_CONTENT_TYPE: {"schema": problem}},
                 },
             )

@@ -4,7 +4,11 @@ Every value comes from the environment, with defaults for a small host.
 https://docs.gunicorn.org/en/stable/settings.html
 """
 
+import json
 import os
+from http import HTTPStatus
+
+from gunicorn import util  # type: ignore[import-untyped]
 
 wsgi_app = "config.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -26,3 +30,35 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Trust X-Forwarded-* only from the proxy on this host.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# What the API needs, and no more: its longest request line (a listing with
+# every filter and a 200-character search, percent-encoded) is under 3 KB; a
+# browser sends about 20 header fields, the proxy adds a few; the largest
+# field is a Cookie or Referer. Beyond these gunicorn refuses the request
+# itself (414, 431), before the app reads it.
+limit_request_line = int(os.environ.get("GUNICORN_LIMIT_REQUEST_LINE", "4094"))
+limit_request_fields = int(os.environ.get("GUNICORN_LIMIT_REQUEST_FIELDS", "50"))
+limit_request_field_size = int(os.environ.get("GUNICORN_LIMIT_REQUEST_FIELD_SIZE", "8190"))
+
+
+def write_problem(sock: object, status_int: int, reason: str, mesg: str) -> None:
+    """Gunicorn's own error responses (a request line too long, too many header
+    fields, a malformed request) as problem documents, like every other error
+    (SPEC §6), instead of its HTML page."""
+    try:
+        title = HTTPStatus(status_int).phrase  # as api.problems titles every problem
+    except ValueError:
+        title = reason
+    body = json.dumps(
+        {"type": "about:blank", "title": title, "status": status_int, "detail": mesg or f"{reason}."}
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+# Workers call util.write_error by name at the moment they answer, so this
+# reaches them all; tests/serving/test_gunicorn_limits.py holds it to that.
+util.write_error = write_problem

@@ -106,7 +106,12 @@ class TaskFilter(filters.FilterSet):
         help_text="Only tasks that are done (true) or not done (false).",
     )
     search = filters.CharFilter(
-        method="filter_search", label="Search", help_text="Case-insensitive substring of the title."
+        method="filter_search",
+        label="Search",
+        help_text="Case-insensitive substring of the title (at most 200 characters, as a title).",
+        # No title is longer, so a longer search matches nothing; SQLite also
+        # refuses LIKE patterns over 50,000 bytes.
+        max_length=200,
     )
     updated_after = RFC3339DateTimeFilter(
         field_name="updated_at",
