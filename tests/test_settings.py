@@ -29,6 +29,7 @@ def production(tmp_path: Path) -> dict[str, str]:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "tasks.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "NUM_PROXIES": "1",  # behind the TLS proxy, as the README's production setup says
     }
 
 
