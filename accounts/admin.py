@@ -8,9 +8,11 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from knox.models import AuthToken
 
-from accounts.services import tokens_revoke
+from accounts.services import tokens_live, tokens_revoke
 
 User = get_user_model()
 
@@ -25,30 +27,12 @@ class RevokingPasswordChangeForm(AdminPasswordChangeForm):
         return user
 
 
-class TokenInline(admin.TabularInline):
-    model = AuthToken
-    fields = ("token_key", "created", "expiry", "last_used_at", "user_agent")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    verbose_name_plural = "bearer tokens (revoke them from the token list)"
+def _last_used_at(token: AuthToken) -> Any:
+    return token.detail.last_used_at if hasattr(token, "detail") else None
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[AuthToken]:
-        return super().get_queryset(request).select_related("detail")
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description="last used")
-    def last_used_at(self, token: AuthToken) -> Any:
-        return token.detail.last_used_at if hasattr(token, "detail") else None
-
-    @admin.display(description="user agent")
-    def user_agent(self, token: AuthToken) -> str:
-        return str(token.detail.user_agent) if hasattr(token, "detail") else ""
+def _user_agent(token: AuthToken) -> str:
+    return str(token.detail.user_agent) if hasattr(token, "detail") else ""
 
 
 admin.site.unregister(User)
@@ -57,7 +41,30 @@ admin.site.unregister(User)
 @admin.register(User)
 class AccountAdmin(UserAdmin):
     change_password_form = RevokingPasswordChangeForm
-    inlines = [TokenInline]
+    readonly_fields = ("bearer_tokens",)
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Bearer tokens", {"fields": ("bearer_tokens",)}))
+
+    @admin.display(description="live tokens")
+    def bearer_tokens(self, user: Any) -> str:
+        """The user's tokens, named by key prefix (never digest or secret), with a link to revoke them."""
+        if user.pk is None:
+            return "—"
+        tokens = tokens_live(user=user)
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (token.token_key, token.created, token.expiry, _last_used_at(token), _user_agent(token))
+                for token in tokens
+            ),
+        )
+        url = reverse("admin:knox_authtoken_changelist") + f"?user__id__exact={user.pk}"
+        return format_html(
+            "<table><tr><th>id</th><th>created</th><th>expires</th><th>last used</th><th>user agent</th></tr>"
+            '{}</table><p><a href="{}">Revoke tokens of this user</a></p>',
+            rows,
+            url,
+        )
 
 
 # Knox's own admin shows each token's digest and lets staff mint tokens; ours
@@ -75,8 +82,13 @@ class TokenAdmin(admin.ModelAdmin):
     ordering = ["-created"]
     actions = ["revoke"]
 
-    last_used_at = TokenInline.last_used_at
-    user_agent = TokenInline.user_agent
+    @admin.display(description="last used")
+    def last_used_at(self, token: AuthToken) -> Any:
+        return _last_used_at(token)
+
+    @admin.display(description="user agent")
+    def user_agent(self, token: AuthToken) -> str:
+        return _user_agent(token)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
