@@ -8,7 +8,7 @@ from django.test import Client
 from knox.models import AuthToken
 
 from accounts.services import token_issue
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import make_staff
 
 TOKENS = "/admin/knox/authtoken/"
 
@@ -16,7 +16,7 @@ TOKENS = "/admin/knox/authtoken/"
 @pytest.fixture
 def admin_client(db: Any) -> Client:
     client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(make_staff())
     return client
 
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from accounts.tests.factories import PASSWORD, UserFactory
+from accounts.tests.factories import PASSWORD, make_staff
 from accounts.tests.helpers import client_for
 from api.tests.helpers import assert_problem
 
@@ -165,7 +165,7 @@ def test_password_change_runs_a_constant_number_of_queries(user, django_assert_n
 @pytest.fixture
 def admin_client(db: Any) -> Client:
     client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(make_staff())
     return client
 
 
@@ -198,7 +198,7 @@ def test_rejected_admin_password_change_revokes_nothing(admin_client, user):
 
 def test_staff_changing_their_own_password_in_the_admin_stay_logged_in(db):
     """The admin keeps the staff member's own session (Django's update_session_auth_hash)."""
-    staff = UserFactory(is_staff=True, is_superuser=True)
+    staff = make_staff()
     client = Client()
     client.force_login(staff)
 

@@ -41,7 +41,7 @@ def listed(client: APIClient) -> list[dict[str, Any]]:
 
 def test_me_returns_the_callers_id_username_and_staff_flag(db):
     """GET /auth/me answers the caller's id, username and is_staff, nothing more."""
-    staff = UserFactory(is_staff=True)
+    staff: Any = UserFactory(is_staff=True)
 
     response = client_for(staff).get(reverse("auth-me"))
 
