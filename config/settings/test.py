@@ -13,3 +13,10 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 # The test client speaks plain HTTP; test_security.py covers the redirect.
 SECURE_SSL_REDIRECT = False
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The failed-login limits, the proxy count and CORS as documented by default,
+# whatever the developer's shell exports.
+LOGIN_FAILURES_PER_ADDRESS = 10
+LOGIN_FAILURES_PER_USERNAME = 10
+LOGIN_FAILURE_WINDOW_SECONDS = 60
+REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": 0}  # noqa: F405
+CORS_ALLOWED_ORIGINS = []
