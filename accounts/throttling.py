@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import F
 from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 from django.utils.crypto import salted_hmac
@@ -95,11 +95,13 @@ class LoginAttempt:
         if not self._counted:
             return
         # Only the windows this attempt was counted in: a window that has
-        # started since owes it nothing.
-        counted = Q()
-        for key, start in self._counted:
-            counted |= Q(key=key, window_start=start)
-        LoginFailureCount.objects.filter(counted, count__gt=0).update(count=F("count") - 1)
+        # started since owes it nothing. One row per statement, in the
+        # upsert's order: one UPDATE of both rows could lock them in the
+        # other order and deadlock with a concurrent attempt on PostgreSQL.
+        for key, start in sorted(self._counted, key=lambda row: not row[0].startswith("address:")):
+            LoginFailureCount.objects.filter(key=key, window_start=start, count__gt=0).update(
+                count=F("count") - 1
+            )
         self._counted = []
 
 
