@@ -40,6 +40,15 @@ def test_check_deploy_reports_no_issues_with_production_settings(tmp_path: Path)
     assert "System check identified no issues (0 silenced)." in result.stdout
 
 
+def test_check_deploy_warns_when_no_proxy_is_counted_behind_the_proxy(tmp_path: Path) -> None:
+    """Without NUM_PROXIES every client would be the proxy's address to the failed-login limit."""
+    env = production(tmp_path)
+    del env["NUM_PROXIES"]
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **env)
+    assert result.returncode == 1
+    assert "accounts.W001" in result.stderr
+
+
 @pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"])
 def test_start_without_required_setting_fails_with_one_line(tmp_path: Path, missing: str) -> None:
     """With DEBUG off, a missing secret or host list stops manage.py with a one-line message."""
