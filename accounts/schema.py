@@ -60,7 +60,7 @@ TOO_MANY_FAILURES = _problem(
 token_schema = extend_schema(
     operation_id="login",
     summary="Exchange a username and password for a bearer token",
-    request=LoginSerializer,
+    request={"application/json": LoginSerializer},
     responses={
         200: TokenSerializer,
         (429, PROBLEM_CONTENT_TYPE): TOO_MANY_FAILURES,
@@ -119,7 +119,7 @@ token_revoke_schema = extend_schema(
 password_schema = extend_schema(
     operation_id="changePassword",
     summary="Change the caller's password, revoking every other token and session",
-    request=PasswordChangeSerializer,
+    request={"application/json": PasswordChangeSerializer},
     responses={
         204: OpenApiResponse(description="Changed; only this token or session still works."),
         (400, PROBLEM_CONTENT_TYPE): _problem(

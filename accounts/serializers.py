@@ -62,5 +62,7 @@ class TokenListItemSerializer(serializers.Serializer):
 
 
 class PasswordChangeSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """The caller's current password, and the new one (Django's password validators apply)."""
+
     old_password = StrictCharField(max_length=4096, trim_whitespace=False, write_only=True)
     new_password = StrictCharField(max_length=4096, trim_whitespace=False, write_only=True)
