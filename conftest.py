@@ -12,7 +12,7 @@ from accounts.tests.helpers import client_for
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
-    """The throttle's history lives in the cache; no test sees another's."""
+    """No test sees what another left in the cache."""
     cache.clear()
 
 

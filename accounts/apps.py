@@ -6,6 +6,9 @@ class AccountsConfig(AppConfig):
     name = "accounts"
     default = True
 
+    def ready(self) -> None:
+        from accounts import checks  # noqa: F401  # registers the system check
+
 
 class ThrottledAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin with a login form under the failed-login limit."""

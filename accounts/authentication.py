@@ -7,6 +7,9 @@ from knox.crypto import hash_token
 from knox.models import AuthToken
 from rest_framework.exceptions import AuthenticationFailed
 
+from accounts.models import TokenDetail
+from accounts.services import LAST_USED_PRECISION, token_mark_used
+
 HEX_TOKEN = re.compile(rb"[0-9a-f]{1,128}")
 
 
@@ -17,8 +20,9 @@ class BearerTokenAuthentication(TokenAuthentication):
     digests in Python and, on every request, reads all the user's tokens to
     delete expired ones. Here one indexed query finds the row by its digest
     (the primary key: a SHA-512 of a 256-bit secret, so the lookup's timing
-    reveals nothing usable), and expired tokens are deleted at the owner's
-    next login instead.
+    reveals nothing usable), with its user and details joined in; expired
+    tokens are deleted at the owner's next login or by `purge_expired`.
+    A second query, at most once a minute per token, records its last use.
     """
 
     def authenticate_credentials(self, token: bytes) -> Any:
@@ -28,8 +32,18 @@ class BearerTokenAuthentication(TokenAuthentication):
         if not HEX_TOKEN.fullmatch(token):
             raise AuthenticationFailed("Invalid token.")
         auth_token = (
-            AuthToken.objects.select_related("user").filter(digest=hash_token(token.decode())).first()
+            AuthToken.objects.select_related("user", "detail")
+            .filter(digest=hash_token(token.decode()))
+            .first()
         )
-        if auth_token is None or (auth_token.expiry is not None and auth_token.expiry <= timezone.now()):
+        now = timezone.now()
+        if auth_token is None or (auth_token.expiry is not None and auth_token.expiry <= now):
             raise AuthenticationFailed("Invalid token.")
-        return self.validate_user(auth_token)
+        result = self.validate_user(auth_token)
+        try:
+            stale = auth_token.detail.last_used_at <= now - LAST_USED_PRECISION
+        except TokenDetail.DoesNotExist:
+            stale = True
+        if stale:
+            token_mark_used(token=auth_token, now=now)
+        return result

@@ -13,7 +13,6 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import PASSWORD, UserFactory
 from accounts.tests.helpers import client_for
-from accounts.throttling import FailedLoginThrottle
 from api.tests.helpers import PROBLEM
 from tasks.models import Task
 from tasks.tests.factories import TaskFactory
@@ -57,10 +56,9 @@ def bearer(token: str) -> APIClient:
 
 
 @pytest.fixture
-def login_failures_3_per_minute(monkeypatch: pytest.MonkeyPatch) -> None:
-    # SimpleRateThrottle binds THROTTLE_RATES when DRF is imported, so
-    # overriding settings.REST_FRAMEWORK would not reach it.
-    monkeypatch.setattr(FailedLoginThrottle, "THROTTLE_RATES", {"login_failures": "3/min"})
+def login_failures_3_per_minute(settings: Any) -> None:
+    settings.LOGIN_FAILURES_PER_ADDRESS = 3
+    settings.LOGIN_FAILURE_WINDOW_SECONDS = 60
 
 
 @pytest.fixture

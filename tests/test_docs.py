@@ -15,8 +15,8 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from accounts.services import token_issue
 from accounts.tests.factories import PASSWORD
-from accounts.throttling import FailedLoginThrottle
 from api.tests.helpers import ONE_MIB, PROBLEM
 from tasks.models import Task
 from tasks.tests.factories import TaskFactory
@@ -50,6 +50,11 @@ AUTHENTICATED_OPERATIONS = [
     ("patch", "/tasks/{id}"),
     ("delete", "/tasks/{id}"),
     ("post", "/auth/logout"),
+    ("get", "/auth/me"),
+    ("get", "/auth/tokens"),
+    ("delete", "/auth/tokens"),
+    ("delete", "/auth/tokens/{id}"),
+    ("post", "/auth/password"),
 ]
 
 
@@ -222,6 +227,10 @@ def test_schema_documents_the_canonical_paths_without_trailing_slash(schema):
         "/tasks/{id}",
         "/auth/token",
         "/auth/logout",
+        "/auth/me",
+        "/auth/tokens",
+        "/auth/tokens/{id}",
+        "/auth/password",
         "/healthz",
         "/readyz",
     }
@@ -238,6 +247,10 @@ def test_schema_documents_every_method_each_route_answers(schema):
         "/tasks/{id}": {"get", "put", "patch", "delete"},
         "/auth/token": {"post"},
         "/auth/logout": {"post"},
+        "/auth/me": {"get"},
+        "/auth/tokens": {"get", "delete"},
+        "/auth/tokens/{id}": {"delete"},
+        "/auth/password": {"post"},
         "/healthz": {"get"},
         "/readyz": {"get"},
     }
@@ -440,6 +453,11 @@ def test_problem_schema_has_the_rfc_9457_members(schema):
         ("delete", "/tasks/{id}", {401, 404, 412}),
         ("post", "/auth/token", {400, 413, 415, 429}),
         ("post", "/auth/logout", {401}),
+        ("get", "/auth/me", {401}),
+        ("get", "/auth/tokens", {401}),
+        ("delete", "/auth/tokens", {401}),
+        ("delete", "/auth/tokens/{id}", {401, 404}),
+        ("post", "/auth/password", {400, 401, 413, 415, 429}),
     ],
 )
 def test_operation_documents_its_error_statuses_as_problems(schema, method, path, statuses):
@@ -464,6 +482,10 @@ def test_operation_documents_its_error_statuses_as_problems(schema, method, path
         ("delete", "/tasks/{id}", 204, None),
         ("post", "/auth/token", 200, "Token"),
         ("post", "/auth/logout", 204, None),
+        ("get", "/auth/me", 200, "Me"),
+        ("delete", "/auth/tokens", 204, None),
+        ("delete", "/auth/tokens/{id}", 204, None),
+        ("post", "/auth/password", 204, None),
     ],
 )
 def test_operation_documents_its_success_status_and_body(schema, method, path, status, body):
@@ -628,10 +650,17 @@ class Caller:
         return self.anon.post(reverse("auth-token"), body, format="json")
 
     def log_in_after_the_limit(self) -> Any:
-        # SimpleRateThrottle binds THROTTLE_RATES at import, so overriding settings would not reach it.
-        self.monkeypatch.setattr(FailedLoginThrottle, "THROTTLE_RATES", {"login_failures": "1/min"})
+        self.monkeypatch.setattr(settings, "LOGIN_FAILURES_PER_ADDRESS", 1)
         assert self.log_in("wrong").status_code == 400
         return self.log_in()
+
+    def other_token_id(self) -> str:
+        token, _ = token_issue(user=self.user, user_agent="another device")
+        return str(token.token_key)
+
+    def change_password(self, old: str = PASSWORD, new: str = "a much better passphrase") -> Any:
+        body = {"old_password": old, "new_password": new}
+        return self.api.post(reverse("auth-password"), body, format="json")
 
     def session_post_without_csrf_token(self) -> Any:
         client = APIClient(enforce_csrf_checks=True)
@@ -733,6 +762,25 @@ SCENARIOS: dict[str, tuple[str, str, int, Callable[[Caller], Any]]] = {
     "token-throttled": ("post", "/auth/token", 429, lambda c: c.log_in_after_the_limit()),
     "logout": ("post", "/auth/logout", 204, lambda c: c.api.post(reverse("auth-logout"))),
     "logout-anonymous": ("post", "/auth/logout", 401, lambda c: c.anon.post(reverse("auth-logout"))),
+    "me": ("get", "/auth/me", 200, lambda c: c.api.get(reverse("auth-me"))),
+    "tokens": ("get", "/auth/tokens", 200, lambda c: c.api.get(reverse("auth-tokens"))),
+    "tokens-anonymous": ("get", "/auth/tokens", 401, lambda c: c.anon.get(reverse("auth-tokens"))),
+    "revoke-other-tokens": ("delete", "/auth/tokens", 204, lambda c: c.api.delete(reverse("auth-tokens"))),
+    "revoke-token": (
+        "delete",
+        "/auth/tokens/{id}",
+        204,
+        lambda c: c.api.delete(reverse("auth-token-detail", args=[c.other_token_id()])),
+    ),
+    "revoke-unknown-token": (
+        "delete",
+        "/auth/tokens/{id}",
+        404,
+        lambda c: c.api.delete(reverse("auth-token-detail", args=["0123456789abcde"])),
+    ),
+    "change-password": ("post", "/auth/password", 204, lambda c: c.change_password()),
+    "change-password-wrong-old": ("post", "/auth/password", 400, lambda c: c.change_password(old="wrong")),
+    "change-password-weak-new": ("post", "/auth/password", 400, lambda c: c.change_password(new="123")),
     "healthz": ("get", "/healthz", 200, lambda c: c.anon.get(reverse("healthz"))),
     "readyz": ("get", "/readyz", 200, lambda c: c.anon.get(reverse("readyz"))),
 }

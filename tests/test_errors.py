@@ -17,7 +17,6 @@ from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from accounts.tests.factories import PASSWORD
-from accounts.throttling import FailedLoginThrottle
 from api.tests.helpers import ONE_MIB, PROBLEM, assert_problem
 from config.urls import handler400, handler403, handler404, handler500
 from config.urls import urlpatterns as project_urlpatterns
@@ -306,10 +305,9 @@ def test_missing_credentials_returns_401_problem(anon_client, task):
     assert response["WWW-Authenticate"] == "Bearer"
 
 
-def test_throttled_login_returns_429_problem_with_retry_after(anon_client, user, monkeypatch):
+def test_throttled_login_returns_429_problem_with_retry_after(anon_client, user, settings):
     """The login throttle's 429 is a problem document with an integer Retry-After."""
-    # SimpleRateThrottle binds THROTTLE_RATES at import; set our rate on the class.
-    monkeypatch.setattr(FailedLoginThrottle, "THROTTLE_RATES", {"login_failures": "2/min"})
+    settings.LOGIN_FAILURES_PER_ADDRESS = 2
     wrong = {"username": user.username, "password": "wrong"}
     for _ in range(2):
         assert anon_client.post(reverse("auth-token"), wrong, format="json").status_code == 400

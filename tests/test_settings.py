@@ -30,6 +30,7 @@ def production(tmp_path: Path) -> dict[str, str]:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "tasks.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "NUM_PROXIES": "1",  # behind the TLS proxy, as the README's production setup says
     }
 
 
@@ -38,6 +39,15 @@ def test_check_deploy_reports_no_issues_with_production_settings(tmp_path: Path)
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", **production(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_check_deploy_warns_when_no_proxy_is_counted_behind_the_proxy(tmp_path: Path) -> None:
+    """Without NUM_PROXIES every client would be the proxy's address to the failed-login limit."""
+    env = production(tmp_path)
+    del env["NUM_PROXIES"]
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **env)
+    assert result.returncode == 1
+    assert "accounts.W001" in result.stderr
 
 
 @pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"])

@@ -1,3 +1,5 @@
+from typing import Any
+
 import factory
 from django.contrib.auth import get_user_model
 
@@ -11,3 +13,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     password = factory.django.Password(PASSWORD)
+
+
+def make_staff() -> Any:
+    """A superuser who can use every page of the admin."""
+    return UserFactory(is_staff=True, is_superuser=True)

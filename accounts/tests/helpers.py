@@ -1,12 +1,13 @@
 from typing import Any
 
-from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from accounts.services import token_issue
 
-def client_for(user: Any) -> APIClient:
+
+def client_for(user: Any, user_agent: str = "tests") -> APIClient:
     """An API client that authenticates as `user` with a real bearer token."""
-    _, token = AuthToken.objects.create(user)
+    _, secret = token_issue(user=user, user_agent=user_agent)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     return client

@@ -44,11 +44,15 @@ INSTALLED_APPS = [
     "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "accounts",
     "tasks",
 ]
 
 MIDDLEWARE = [
+    # First, so that every response (a 413 or a redirect included) carries
+    # the CORS headers a browser needs to let the calling page read it.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "api.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -190,12 +194,9 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "api.exceptions.problem_exception_handler",
-    "DEFAULT_THROTTLE_RATES": {
-        "login_failures": env.str("LOGIN_FAILURE_RATE", default="10/min"),
-    },
     # The number of trusted reverse proxies in front of the service; the
-    # throttle identifies clients by the address that proxy saw. 0 means
-    # REMOTE_ADDR; never trust a client-supplied X-Forwarded-For.
+    # failed-login limit identifies clients by the address that proxy saw.
+    # 0 means REMOTE_ADDR; never trust a client-supplied X-Forwarded-For.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DATETIME_FORMAT": "iso-8601",
     "DEFAULT_SCHEMA_CLASS": "api.openapi.ProblemAutoSchema",
@@ -220,6 +221,19 @@ SPECTACULAR_SETTINGS = {
         "tasks.schema.describe_task_fields_fully",
     ],
 }
+
+# Failed logins allowed per client address (an IPv6 one by its /64) and per
+# username within a window; counted in the accounts_loginfailurecount table.
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=10)
+LOGIN_FAILURES_PER_USERNAME = env.int("LOGIN_FAILURES_PER_USERNAME", default=10)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=60)
+
+# Browser apps on other origins call the API with bearer tokens, never with
+# cookies. https://github.com/adamchainz/django-cors-headers#configuration
+CORS_ALLOWED_ORIGINS = env.list("DJANGO_CORS_ALLOWED_ORIGINS", default=[])
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "if-match", "if-none-match", "idempotency-key"]
+CORS_EXPOSE_HEADERS = ["ETag", "Location", "Link", "Retry-After", "X-Request-ID"]
 
 REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Bearer",

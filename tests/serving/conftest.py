@@ -34,7 +34,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, static_root: Path) -> Itera
             database_url,
             static_root,
             WEB_CONCURRENCY="3",
-            LOGIN_FAILURE_RATE="5/hour",
+            LOGIN_FAILURES_PER_ADDRESS="5",
+            LOGIN_FAILURE_WINDOW_SECONDS="3600",
             # Behind one proxy, as in production: X-Forwarded-For names the client.
             NUM_PROXIES="1",
         )

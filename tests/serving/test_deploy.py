@@ -22,7 +22,7 @@ def test_readyz_is_503_until_migrate_then_logins_work_without_createcachetable(
 ) -> None:
     """Serving an unmigrated database is 503 naming the migrations; after `migrate` alone, logins work."""
     with fresh_database(tmp_path) as database_url:
-        env = production_env(database_url, static_root, WEB_CONCURRENCY="1", LOGIN_FAILURE_RATE="2/hour")
+        env = production_env(database_url, static_root, WEB_CONCURRENCY="1", LOGIN_FAILURES_PER_ADDRESS="2")
         manage(env, "collectstatic", "--no-input")
         server = start_gunicorn(env, tmp_path / "gunicorn.log")
         try:
@@ -49,6 +49,6 @@ def test_readyz_is_503_until_migrate_then_logins_work_without_createcachetable(
     assert (after.status, after.json()) == (200, {"status": "ok"})
     assert login.status == 200, login.body
     assert "token" in login.json()
-    # The failed-login throttle keeps its counts in the cache table that `migrate` made.
+    # The failed-login limit keeps its counts in a table that `migrate` made.
     assert wrong == [400, 400, 429]
     assert "Internal Server Error" not in server.log()
