@@ -52,7 +52,7 @@ def limited(tmp_path_factory: pytest.TempPathFactory, static_root: Path) -> Iter
             "--no-imports",
             "-c",
             "from django.contrib.auth.models import User\n"
-            f"for n in range({ROUNDS}): User.objects.create_user(f'guessed{{n}}', password={PASSWORD!r})\n",
+            f"for n in range({ROUNDS + 1}): User.objects.create_user(f'guessed{{n}}', password={PASSWORD!r})\n",
         )
         running = start_gunicorn(env, tmp_path / "gunicorn.log")
         try:
@@ -127,7 +127,7 @@ def test_a_burst_far_over_the_limit_still_gets_exactly_n_tries(limited: Server) 
 
 def test_the_right_password_is_refused_once_the_username_is_locked(limited: Server) -> None:
     """After the username's limit, even its owner's right password from a fresh address is 429."""
-    username = f"guessed{ROUNDS - 1}"  # locked by the per-username test, or lock it now
+    username = f"guessed{ROUNDS}"  # a user of this test's own: the per-username test locks the others
     for n in range(PER_USERNAME):
         limited.request(
             "POST",
