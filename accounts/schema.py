@@ -24,6 +24,7 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
 
 token_schema = extend_schema(
+    operation_id="login",
     summary="Exchange a username and password for a bearer token",
     request=LoginSerializer,
     responses={
@@ -36,6 +37,7 @@ token_schema = extend_schema(
 )
 
 logout_schema = extend_schema(
+    operation_id="logout",
     summary="Revoke the token in use",
     request=None,
     responses={204: OpenApiResponse(description="Revoked.")},
