@@ -156,10 +156,11 @@ def _ranges(chars: set[str]) -> list[tuple[str, str]]:
     return ranges
 
 
-SURROGATES = {chr(code) for code in range(0xD800, 0xE000)}
-NUL = {"\x00"}
-# Every DRF CharField refuses NUL and surrogates (its built-in validators).
+# Every DRF CharField refuses NUL (and lone surrogates, which are no Unicode
+# scalar value, so not characters a pattern can name: Rust's regex engines,
+# which schemathesis validates with, refuse them in a class).
 # Subclasses (email, URL, slug…) have rules of their own and a `format`.
+NUL = {"\x00"}
 TEXT_FIELDS = (serializers.CharField, StrictCharField)
 
 
@@ -170,7 +171,7 @@ def text_pattern(*, trim: bool, min_length: int, max_length: int | None, no_cont
     the pattern allows any padding around 1..max_length characters whose
     first and last are not white space.
     """
-    refused = NUL | SURROGATES | (CONTROL_CHARACTERS - {"\t"} if no_controls else set())
+    refused = NUL | (CONTROL_CHARACTERS - {"\t"} if no_controls else set())
     inner = _char_class(_ranges(refused), negated=True)
     if not trim:
         upper = "" if max_length is None else str(max_length)

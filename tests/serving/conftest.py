@@ -5,16 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import (
-    PASSWORD,
-    USERNAME,
-    Server,
-    fresh_database,
-    manage,
-    production_env,
-    start_gunicorn,
-    stop_gunicorn,
-)
+from tests.live import Server, serving
 
 
 @pytest.fixture(scope="module")
@@ -25,33 +16,12 @@ def static_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, static_root: Path) -> Iterator[Server]:
     """Gunicorn with three workers on a migrated database, and a user's token."""
-    tmp_path = tmp_path_factory.mktemp("serving")
-    with fresh_database(tmp_path) as database_url:
-        env = production_env(
-            database_url,
-            static_root,
-            WEB_CONCURRENCY="3",
-            LOGIN_FAILURE_RATE="5/hour",
-            # Behind one proxy, as in production: X-Forwarded-For names the client.
-            NUM_PROXIES="1",
-        )
-        manage(env, "migrate", "--no-input")
-        manage(env, "createcachetable")
-        manage(env, "collectstatic", "--no-input")
-        manage(
-            env | {"DJANGO_SUPERUSER_PASSWORD": PASSWORD},
-            "createsuperuser",
-            "--no-input",
-            f"--username={USERNAME}",
-            "--email=serving@example.com",
-        )
-        running = start_gunicorn(env, tmp_path / "gunicorn.log")
-        try:
-            reply = running.request(
-                "POST", "/auth/token", {"username": USERNAME, "password": PASSWORD}, auth=False
-            )
-            assert reply.status == 200, reply.body
-            running.token = reply.json()["token"]
-            yield running
-        finally:
-            stop_gunicorn(running)
+    with serving(
+        tmp_path_factory.mktemp("serving"),
+        static_root,
+        WEB_CONCURRENCY="3",
+        LOGIN_FAILURE_RATE="5/hour",
+        # Behind one proxy, as in production: X-Forwarded-For names the client.
+        NUM_PROXIES="1",
+    ) as running:
+        yield running
