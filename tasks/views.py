@@ -2,6 +2,7 @@ from typing import Any
 
 from django.urls import reverse
 from rest_framework import status, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -61,6 +62,12 @@ class TaskViewSet(viewsets.ModelViewSet):
         if if_none_match_matches(request, task.etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED)
         return Response(self.get_serializer(task).data)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # The document requires a body, as for every write; `{}` changes nothing.
+        if request.stream is None:
+            raise ValidationError("The request has no body: send a JSON object, {} to change nothing.")
+        return super().partial_update(request, *args, **kwargs)
 
     def perform_create(self, serializer: TaskSerializer) -> None:  # type: ignore[override]
         self.task = serializer.save(owner=self.request.user)
