@@ -52,12 +52,14 @@ PROBLEM_HEADERS = {
     "401": {
         "WWW-Authenticate": {
             "schema": {"type": "string"},
+            "required": True,
             "description": "The scheme to authenticate with: Bearer.",
         }
     },
     "429": {
         "Retry-After": {
             "schema": {"type": "integer", "minimum": 0},
+            "required": True,
             "description": "Seconds to wait before trying again.",
         }
     },

@@ -12,6 +12,7 @@ ETAG = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     response=[200, 201, 304],
+    required=True,
     description="The task's current entity tag.",
 )
 IF_MATCH = OpenApiParameter(
@@ -31,6 +32,7 @@ LOCATION = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     response=[201],
+    required=True,
     description="The new task's path, /tasks/{id}.",
 )
 TASK_ID = OpenApiParameter(
