@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test venv lint format-check typecheck migrations-check pytest bench clean
+.PHONY: run test venv lint format-check typecheck migrations-check pytest schema bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ migrations-check: venv
 
 pytest: venv
 	$(BIN)/pytest
+
+## schema: regenerate openapi.json, the checked-in copy of the contract (a test fails when it is stale)
+schema: venv
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py spectacular \
+		--format openapi-json --validate --fail-on-warn --file openapi.json
 
 ## bench: load benchmark against the anchors in ../shared/anchors (about 30 minutes; see bench/README.md)
 ## options: make bench BENCH_ARGS="--duration 1 --repeats 1 --no-scale" (a smoke run)

@@ -1,10 +1,24 @@
 """Strict input: JSON types as declared, unknown fields named in the 400."""
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import serializers
 from rest_framework.utils import html
+
+# What str.strip() removes, so what a trimming CharField drops around a value (str.isspace()).
+WHITESPACE = set("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000") | {
+    chr(code) for code in range(0x2000, 0x200B)
+}
+# Unicode's control characters (category Cc); none lies beyond U+00FF.
+CONTROL_CHARACTERS = {chr(code) for code in range(0x100) if unicodedata.category(chr(code)) == "Cc"}
+
+
+def reject_control_characters(value: str) -> None:
+    """Tab is the only control character allowed."""
+    if any(char in CONTROL_CHARACTERS and char != "\t" for char in value):
+        raise serializers.ValidationError("Control characters other than tab are not allowed.")
 
 
 class StrictCharField(serializers.CharField):

@@ -65,7 +65,11 @@ def favicon(request: HttpRequest) -> HttpResponse:
 STATUS_OK = inline_serializer("Status", {"status": serializers.CharField()})
 
 
-@extend_schema_view(get=extend_schema(summary="Liveness", responses={200: STATUS_OK}))
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="getHealth", tags=["health"], summary="Liveness", responses={200: STATUS_OK}
+    )
+)
 class HealthView(APIView):
     """Liveness: the process answers. Touches no database, cache or session."""
 
@@ -78,6 +82,8 @@ class HealthView(APIView):
 
 @extend_schema_view(
     get=extend_schema(
+        operation_id="getReadiness",
+        tags=["health"],
         summary="Readiness",
         responses={200: STATUS_OK, (503, PROBLEM_CONTENT_TYPE): ProblemSerializer},
     )

@@ -16,6 +16,7 @@ ETAG = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     response=[200, 201, 304],
+    required=True,
     description="The task's current entity tag.",
 )
 IF_MATCH = OpenApiParameter(
@@ -35,7 +36,14 @@ LOCATION = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     response=[201],
+    required=True,
     description="The new task's path, /tasks/{id}.",
+)
+TASK_ID = OpenApiParameter(
+    "id",
+    {"type": "integer", "format": "int64", "minimum": 1},
+    OpenApiParameter.PATH,
+    description="The task's id, as in Task.id.",
 )
 LINK = OpenApiParameter(
     "Link",
@@ -63,8 +71,9 @@ def problem_response(description: str) -> OpenApiResponse:
 
 
 task_schema = extend_schema_view(
-    list=extend_schema(summary="List the caller's tasks", parameters=[LINK]),
+    list=extend_schema(operation_id="listTasks", summary="List the caller's tasks", parameters=[LINK]),
     create=extend_schema(
+        operation_id="createTask",
         summary="Create a task",
         parameters=[IDEMPOTENCY_KEY, ETAG, LOCATION],
         responses={
@@ -78,20 +87,29 @@ task_schema = extend_schema_view(
         },
     ),
     retrieve=extend_schema(
+        operation_id="getTask",
         summary="Read a task",
-        parameters=[IF_NONE_MATCH, ETAG],
-        responses={200: TaskSerializer, 304: OpenApiResponse(description="Not modified: no body.")},
+        parameters=[TASK_ID, IF_NONE_MATCH, ETAG],
+        responses={
+            200: TaskSerializer,
+            304: OpenApiResponse(description="Not modified: the task still has the ETag sent; no body."),
+        },
     ),
-    update=extend_schema(summary="Replace a task", parameters=[IF_MATCH, ETAG]),
-    partial_update=extend_schema(summary="Change some fields of a task", parameters=[IF_MATCH, ETAG]),
-    destroy=extend_schema(summary="Delete a task", parameters=[IF_MATCH]),
+    update=extend_schema(
+        operation_id="replaceTask", summary="Replace a task", parameters=[TASK_ID, IF_MATCH, ETAG]
+    ),
+    partial_update=extend_schema(
+        operation_id="updateTask",
+        summary="Change some fields of a task",
+        parameters=[TASK_ID, IF_MATCH, ETAG],
+    ),
+    destroy=extend_schema(operation_id="deleteTask", summary="Delete a task", parameters=[TASK_ID, IF_MATCH]),
 )
 
 
 def describe_task_fields_fully(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    """A task in a response always has every field; `done` is optional only as input,
-    where POST and PUT default it to false (PATCH leaves it as it is)."""
-    schemas = result["components"]["schemas"]
-    schemas["Task"]["required"] = list(schemas["Task"]["properties"])
-    schemas["TaskRequest"]["properties"]["done"]["default"] = False
+    """A task in a response always has every field, and its id is the path's id type."""
+    task = result["components"]["schemas"]["Task"]
+    task["required"] = list(task["properties"])
+    task["properties"]["id"].update(TASK_ID.type)
     return result

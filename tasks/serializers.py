@@ -1,10 +1,14 @@
-import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
 from rest_framework import serializers
 
-from api.serializers import RejectUnknownFieldsMixin, StrictBooleanField, StrictCharField
+from api.serializers import (
+    RejectUnknownFieldsMixin,
+    StrictBooleanField,
+    StrictCharField,
+    reject_control_characters,
+)
 from tasks.models import Task
 
 
@@ -13,14 +17,12 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def reject_control_characters(value: str) -> None:
-    if any(unicodedata.category(c) == "Cc" and c != "\t" for c in value):
-        raise serializers.ValidationError("Control characters other than tab are not allowed.")
-
-
 class TaskSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     title = StrictCharField(max_length=200, validators=[reject_control_characters])
-    done = StrictBooleanField(required=False)
+    done = StrictBooleanField(
+        required=False,
+        help_text="Left out of a POST or PUT body, false; left out of a PATCH body, unchanged.",
+    )
 
     class Meta:
         model = Task

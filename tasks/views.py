@@ -2,6 +2,7 @@ from typing import Any
 
 from django.urls import reverse
 from rest_framework import status, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -85,6 +86,12 @@ class TaskViewSet(viewsets.ModelViewSet):
         assert self.task is not None
         response["ETag"] = self.task.etag
         return response
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # The document requires a body, as for every write; `{}` changes nothing.
+        if request.stream is None:
+            raise ValidationError("The request has no body: send a JSON object, {} to change nothing.")
+        return super().partial_update(request, *args, **kwargs)
 
     def perform_create(self, serializer: TaskSerializer) -> None:  # type: ignore[override]
         self.task = serializer.save(owner=self.request.user)

@@ -193,3 +193,29 @@ def stop_server(server: Server) -> None:
 
 
 stop_gunicorn = stop_server
+
+
+@contextmanager
+def serving(tmp_path: Path, static_root: Path, **extra_env: str) -> Iterator[Server]:
+    """Gunicorn on a fresh, migrated database with one user, logged in with a bearer token."""
+    with fresh_database(tmp_path) as database_url:
+        env = production_env(database_url, static_root, **extra_env)
+        manage(env, "migrate", "--no-input")
+        manage(env, "collectstatic", "--no-input")
+        manage(
+            env | {"DJANGO_SUPERUSER_PASSWORD": PASSWORD},
+            "createsuperuser",
+            "--no-input",
+            f"--username={USERNAME}",
+            "--email=serving@example.com",
+        )
+        running = start_gunicorn(env, tmp_path / "gunicorn.log")
+        try:
+            reply = running.request(
+                "POST", "/auth/token", {"username": USERNAME, "password": PASSWORD}, auth=False
+            )
+            assert reply.status == 200, reply.body
+            running.token = reply.json()["token"]
+            yield running
+        finally:
+            stop_gunicorn(running)

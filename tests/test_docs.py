@@ -1,7 +1,9 @@
 """SPEC §7 docs: the OpenAPI schema tells the truth, and Swagger UI and ReDoc load nothing from elsewhere."""
 
+import importlib
 import json
 import re
+import sys
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
@@ -13,10 +15,12 @@ import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.urls import reverse
+from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from accounts.services import token_issue
 from accounts.tests.factories import PASSWORD
+from api.serializers import WHITESPACE
 from api.tests.helpers import ONE_MIB, PROBLEM
 from tasks.models import Task
 from tasks.tests.factories import TaskFactory
@@ -159,9 +163,9 @@ def assert_conforms(schema: dict[str, Any], method: str, path: str, response: An
     for header in API_HEADERS:
         if header in response:
             assert header.lower() in documented_headers, f"{status} carries {header}, undocumented"
-    for header in ("ETag", "Location"):
-        if header.lower() in documented_headers:
-            assert header in response, f"{status} documents {header}, the response has none"
+    for header, definition in documented.get("headers", {}).items():
+        if definition.get("required") or header in ("ETag", "Location"):
+            assert header in response, f"{status} documents {header} as always sent, the response has none"
 
 
 # Reading the docs pages
@@ -265,6 +269,142 @@ def test_docs_are_served_even_to_a_client_with_an_invalid_token(db, path):
     response = client.get(path)
 
     assert response.status_code == 200
+
+
+def test_committed_openapi_json_is_the_document_the_code_serves(schema):
+    """openapi.json in the repository is exactly what the code generates; `make schema` regenerates it."""
+    committed = json.loads((Path(settings.BASE_DIR) / "openapi.json").read_text())
+
+    assert committed == schema, "openapi.json is stale: run `make schema` and commit it"
+
+
+# Rules every operation keeps (SPEC §9), so that generated clients work unmodified
+
+
+def all_operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, op)
+        for path, item in schema["paths"].items()
+        for method, op in item.items()
+        if method in {"get", "put", "post", "patch", "delete", "head", "options", "trace"}
+    ]
+
+
+def test_every_operation_has_a_unique_short_camel_case_operation_id(schema):
+    """Each operationId is a short camelCase verb phrase (listTasks, login), not a DRF action name."""
+    ids = [op.get("operationId", "") for _, _, op in all_operations(schema)]
+
+    assert len(set(ids)) == len(ids)
+    for operation_id in ids:
+        assert re.fullmatch(r"[a-z]+(?:[A-Z][a-z0-9]+){0,3}", operation_id), operation_id
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation_id"),
+    [
+        ("get", "/tasks", "listTasks"),
+        ("post", "/tasks", "createTask"),
+        ("get", "/tasks/{id}", "getTask"),
+        ("put", "/tasks/{id}", "replaceTask"),
+        ("patch", "/tasks/{id}", "updateTask"),
+        ("delete", "/tasks/{id}", "deleteTask"),
+        ("post", "/auth/token", "login"),
+        ("post", "/auth/logout", "logout"),
+        ("get", "/healthz", "getHealth"),
+        ("get", "/readyz", "getReadiness"),
+    ],
+)
+def test_operation_id_is_stable(schema, method, path, operation_id):
+    """Generated clients name their functions after these; renaming one breaks every client."""
+    assert operation(schema, method, path)["operationId"] == operation_id
+
+
+def test_every_request_body_is_required_and_json_only(schema):
+    """Request bodies are application/json only (HTML forms are not the contract), and required."""
+    for method, path, op in all_operations(schema):
+        if "requestBody" in op:
+            assert set(op["requestBody"]["content"]) == {"application/json"}, (method, path)
+            assert op["requestBody"]["required"] is True, (method, path)
+
+
+def reachable_schemas(schema: dict[str, Any], node: Any) -> list[dict[str, Any]]:
+    """`node` and every schema inside it, $refs followed."""
+    if isinstance(node, list):
+        return [found for item in node for found in reachable_schemas(schema, item)]
+    if not isinstance(node, dict):
+        return []
+    if "$ref" in node:
+        return reachable_schemas(schema, resolve(schema, node))
+    return [node, *(found for value in node.values() for found in reachable_schemas(schema, value))]
+
+
+def test_no_request_schema_has_a_default(schema):
+    """No schema a request body uses has a `default` (typed clients would make the field mandatory)."""
+    for method, path, op in all_operations(schema):
+        for media in op.get("requestBody", {}).get("content", {}).values():
+            for node in reachable_schemas(schema, media["schema"]):
+                assert "default" not in node, (method, path, node)
+
+
+def test_done_says_in_words_what_it_defaults_to(schema):
+    """The request schemas' done says what an omitted done means, since it has no `default`."""
+    done = schema["components"]["schemas"]["TaskRequest"]["properties"]["done"]
+
+    assert "false" in done["description"]
+
+
+def test_every_request_text_field_documents_its_rules_as_a_pattern(schema):
+    """Every free-text string in a request body has a pattern saying which characters the server refuses."""
+    for method, path, op in all_operations(schema):
+        for media in op.get("requestBody", {}).get("content", {}).values():
+            for node in reachable_schemas(schema, media["schema"]):
+                for name, field in node.get("properties", {}).items():
+                    if field.get("type") == "string" and not {"enum", "format"} & set(field):
+                        assert "pattern" in field, (method, path, name)
+
+
+def test_every_optional_query_parameter_allows_an_empty_value(schema):
+    """`?done=` means "not given" (the browsable API's filter form sends it), and the document says so."""
+    for method, path, op in all_operations(schema):
+        for param in op.get("parameters", []):
+            if param["in"] == "query" and not param.get("required"):
+                assert param.get("allowEmptyValue") is True, (method, path, param["name"])
+
+
+def test_every_string_enum_names_its_members(schema):
+    """Each string enum has `x-enum-varnames`, one per member, so clients name them (no VALUE_0)."""
+    for node in reachable_schemas(schema, schema):
+        if "enum" in node and node.get("type") == "string":
+            assert len(node["x-enum-varnames"]) == len(node["enum"]), node
+
+
+def test_ordering_members_are_named_after_their_sort_key(schema):
+    """ordering's members are ID, TITLE, … for ascending keys, ID_DESC, TITLE_DESC, … for descending ones."""
+    ordering = parameters(schema, "get", "/tasks", "query")["ordering"]["schema"]
+
+    assert dict(zip(ordering["enum"], ordering["x-enum-varnames"], strict=True)) == {
+        key: key.lstrip("-").upper() + ("_DESC" if key.startswith("-") else "") for key in ORDERINGS
+    }
+
+
+@pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
+def test_task_id_in_paths_is_the_type_of_task_id(schema, method):
+    """The path's id is an int64 integer of at least 1, as Task.id is, so a client passes task.id as it is."""
+    path_id = parameters(schema, method, "/tasks/{id}", "path")["id"]
+    task_id = schema["components"]["schemas"]["Task"]["properties"]["id"]
+
+    assert path_id["schema"] == {"type": "integer", "format": "int64", "minimum": 1}
+    assert path_id["required"] is True
+    assert {key: task_id[key] for key in ("type", "format", "minimum")} == path_id["schema"]
+
+
+def test_every_operation_documents_406_and_its_errors_as_problems(schema):
+    """Every operation documents 406, and every 4xx/5xx it documents is a problem document."""
+    for method, path, op in all_operations(schema):
+        assert "406" in op["responses"], (method, path)
+        for status, response in op["responses"].items():
+            if status.startswith(("4", "5")):
+                assert set(response["content"]) == {PROBLEM}, (method, path, status)
 
 
 # Bearer authentication
@@ -590,16 +730,81 @@ def test_task_request_bodies_forbid_unknown_and_omit_read_only_fields(schema, me
     ("method", "path", "title_required"),
     [("post", "/tasks", True), ("put", "/tasks/{id}", True), ("patch", "/tasks/{id}", False)],
 )
-def test_task_request_title_is_a_bounded_string(schema, method, path, title_required):
-    """title is a string of 1-200 characters, required on POST and PUT, optional on PATCH; done is boolean."""
+def test_task_request_title_is_a_patterned_string(schema, method, path, title_required):
+    """title is a non-empty patterned string, required on POST and PUT, optional on PATCH; done is boolean."""
     body = operation(schema, method, path)["requestBody"]["content"]["application/json"]["schema"]
     request = resolve(schema, body)
 
     assert request["properties"]["title"]["type"] == "string"
-    assert request["properties"]["title"]["maxLength"] == 200
     assert request["properties"]["title"]["minLength"] == 1
+    assert request["properties"]["title"]["pattern"]
     assert request["properties"]["done"]["type"] == "boolean"
     assert ("title" in request.get("required", [])) is title_required
+
+
+def sample_characters() -> list[str]:
+    """Every code point up to U+02FF (controls, Latin-1), all of Python's white space and its neighbours,
+    and a few beyond. Not lone surrogates: they are no Unicode characters (the server refuses them)."""
+    neighbours = [code + step for code in map(ord, WHITESPACE) for step in (-1, 1)]
+    beyond = [0x180E, 0x200B, 0xD7FF, 0xE000, 0xFEFF, 0xFFFD, 0xFFFF, 0x10000, 0x1F600, 0x10FFFF]
+    return sorted({chr(code) for code in [*range(0x300), *map(ord, WHITESPACE), *neighbours, *beyond]})
+
+
+def sample_strings(char: str, max_length: int) -> list[str]:
+    """`char` alone, padded, inside, at either end of the longest value, and past it."""
+    longest = "a" * max_length
+    return [
+        char,
+        f" {char}\n",
+        f"a{char}b",
+        f"{char}{longest[1:]}",
+        f"{longest}{char}",
+        f"\t {longest} \r\n",
+        f"{char * 2}",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("component", "field_name", "serializer_path"),
+    [
+        ("TaskRequest", "title", "tasks.serializers.TaskSerializer"),
+        ("PatchedTaskRequest", "title", "tasks.serializers.TaskSerializer"),
+        ("LoginRequest", "username", "accounts.serializers.LoginSerializer"),
+        ("LoginRequest", "password", "accounts.serializers.LoginSerializer"),
+    ],
+)
+def test_text_field_pattern_accepts_exactly_what_the_server_accepts(
+    schema, component, field_name, serializer_path
+):
+    """The documented pattern and lengths match a string exactly when the real serializer field accepts it
+    (after trimming white space; refusing NUL, surrogates and, for titles, control characters but tab)."""
+    module, name = serializer_path.rsplit(".", 1)
+    field = getattr(importlib.import_module(module), name)().fields[field_name]
+    documented = schema["components"]["schemas"][component]["properties"][field_name]
+    pattern = re.compile(documented["pattern"])
+    disagreements = []
+
+    for char in sample_characters():
+        for value in sample_strings(char, field.max_length):
+            try:
+                field.run_validation(value)
+                accepted = True
+            except serializers.ValidationError:
+                accepted = False
+            allowed = (
+                pattern.search(value) is not None
+                and len(value) >= documented.get("minLength", 0)
+                and len(value) <= documented.get("maxLength", len(value))
+            )
+            if allowed != accepted:
+                disagreements.append((value[:5] + "…" + value[-5:], accepted))
+
+    assert not disagreements, disagreements[:20]
+
+
+def test_server_white_space_is_what_str_strip_removes():
+    """The white space the patterns allow around a trimmed value is exactly what str.strip() removes."""
+    assert {chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()} == WHITESPACE
 
 
 # The schema tells the truth: real responses conform to it

@@ -208,6 +208,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Request bodies are documented as JSON only: the form parsers stay for the
+    # browsable API's HTML forms, which are not part of the contract.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     # Swagger UI and ReDoc come from drf-spectacular-sidecar's static files:
     # no CDN, so the docs work offline and under a strict CSP.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -218,6 +221,9 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.openapi.canonical_paths",
         "api.openapi.forbid_unknown_request_fields",
+        "api.openapi.request_defaults_in_words",
+        "api.openapi.empty_query_values_allowed",
+        "api.openapi.enum_varnames",
         "tasks.schema.describe_task_fields_fully",
     ],
 }

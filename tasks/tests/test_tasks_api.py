@@ -203,6 +203,17 @@ def test_patch_with_empty_object_returns_200_and_keeps_the_fields(api_client, ta
     assert response.json() == as_json(task)
 
 
+def test_patch_without_a_body_returns_400_and_changes_nothing(api_client, task):
+    """PATCH's body is required, as every write's: none at all is a 400 naming the body, not a no-op."""
+    before = snapshot(task)
+
+    response = api_client.patch(detail_url(task.pk))
+
+    assert_invalid_fields(response, "#")
+    task.refresh_from_db()
+    assert snapshot(task) == before
+
+
 # --- PUT /tasks/{id} ---------------------------------------------------------
 
 

@@ -7,16 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import (
-    PASSWORD,
-    USERNAME,
-    Server,
-    fresh_database,
-    manage,
-    production_env,
-    start_gunicorn,
-    stop_gunicorn,
-)
+from tests.live import PASSWORD, Server, manage, serving
 
 
 @pytest.fixture(scope="module")
@@ -28,36 +19,16 @@ def static_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(tmp_path_factory: pytest.TempPathFactory, static_root: Path) -> Iterator[Server]:
     """Gunicorn with three workers on a database deployed with `migrate` and `collectstatic` alone,
     and a user's token."""
-    tmp_path = tmp_path_factory.mktemp("serving")
-    with fresh_database(tmp_path) as database_url:
-        env = production_env(
-            database_url,
-            static_root,
-            WEB_CONCURRENCY="3",
-            LOGIN_FAILURES_PER_ADDRESS="5",
-            LOGIN_FAILURE_WINDOW_SECONDS="3600",
-            # Behind one proxy, as in production: X-Forwarded-For names the client.
-            NUM_PROXIES="1",
-        )
-        manage(env, "migrate", "--no-input")
-        manage(env, "collectstatic", "--no-input")
-        manage(
-            env | {"DJANGO_SUPERUSER_PASSWORD": PASSWORD},
-            "createsuperuser",
-            "--no-input",
-            f"--username={USERNAME}",
-            "--email=serving@example.com",
-        )
-        running = start_gunicorn(env, tmp_path / "gunicorn.log")
-        try:
-            reply = running.request(
-                "POST", "/auth/token", {"username": USERNAME, "password": PASSWORD}, auth=False
-            )
-            assert reply.status == 200, reply.body
-            running.token = reply.json()["token"]
-            yield running
-        finally:
-            stop_gunicorn(running)
+    with serving(
+        tmp_path_factory.mktemp("serving"),
+        static_root,
+        WEB_CONCURRENCY="3",
+        LOGIN_FAILURES_PER_ADDRESS="5",
+        LOGIN_FAILURE_WINDOW_SECONDS="3600",
+        # Behind one proxy, as in production: X-Forwarded-For names the client.
+        NUM_PROXIES="1",
+    ) as running:
+        yield running
 
 
 @dataclass

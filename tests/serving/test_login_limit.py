@@ -52,7 +52,8 @@ def limited(tmp_path_factory: pytest.TempPathFactory, static_root: Path) -> Iter
             "--no-imports",
             "-c",
             "from django.contrib.auth.models import User\n"
-            f"for n in range({ROUNDS + 1}): User.objects.create_user(f'guessed{{n}}', password={PASSWORD!r})\n",
+            f"for n in range({ROUNDS + 1}):\n"
+            f"    User.objects.create_user(f'guessed{{n}}', password={PASSWORD!r})\n",
         )
         running = start_gunicorn(env, tmp_path / "gunicorn.log")
         try:
