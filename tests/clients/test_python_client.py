@@ -90,6 +90,11 @@ def test_every_generated_module_imports_and_every_operation_has_its_function(api
         "logout",
         "get_health",
         "get_readiness",
+        "get_me",
+        "list_tokens",
+        "revoke_token",
+        "revoke_other_tokens",
+        "change_password",
     }
 
 
