@@ -108,8 +108,15 @@ task_schema = extend_schema_view(
 
 
 def describe_task_fields_fully(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    """A task in a response always has every field, and its id is the path's id type."""
-    task = result["components"]["schemas"]["Task"]
+    """A task in a response always has every field, and its id is the path's id type.
+
+    The request bodies carry an example: documentation readers see a typical
+    body, and schema-driven tools start from one the server accepts.
+    """
+    schemas = result["components"]["schemas"]
+    task = schemas["Task"]
     task["required"] = list(task["properties"])
     task["properties"]["id"].update(TASK_ID.type)
+    schemas["TaskRequest"]["example"] = {"title": "Buy milk", "done": False}
+    schemas["PatchedTaskRequest"]["example"] = {"done": True}
     return result
