@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from gunicorn.glogging import Logger
+from gunicorn.glogging import Logger  # type: ignore[import-untyped]
 
 # Every worker writes its metrics to files here and a scrape adds them up
 # (prometheus-client's multiprocess mode). It must be set before the app, and
