@@ -219,7 +219,7 @@ def access_line(server: Server, request_id: str) -> dict[str, Any]:
         ]
         return lines[0] if lines else None
 
-    return wait_for(find, f"the access log line of {request_id}")  # type: ignore[no-any-return]
+    return wait_for(find, f"the access log line of {request_id}")
 
 
 def test_request_id_travels_from_header_to_response_problem_and_log_lines(ops_server: Server) -> None:
