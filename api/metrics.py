@@ -52,12 +52,27 @@ class QueryTimer:
             self.count += 1
 
 
+# labels() validates and locks on every call; the set of routes is small and
+# fixed, so each combination's children are looked up once per process.
+_children: dict[tuple[str, str, int], tuple[Any, Any, Any, Any]] = {}
+
+
 def observe(*, method: str, route: str, status: int, seconds: float, queries: QueryTimer) -> None:
-    REQUESTS.labels(method, route, str(status)).inc()
-    LATENCY.labels(method, route).observe(seconds)
+    key = (method, route, status)
+    children = _children.get(key)
+    if children is None:
+        children = _children[key] = (
+            REQUESTS.labels(method, route, str(status)),
+            LATENCY.labels(method, route),
+            DB_QUERIES.labels(route),
+            DB_SECONDS.labels(route),
+        )
+    requests, latency, db_queries, db_seconds = children
+    requests.inc()
+    latency.observe(seconds)
     if queries.count:
-        DB_QUERIES.labels(route).inc(queries.count)
-        DB_SECONDS.labels(route).inc(queries.seconds)
+        db_queries.inc(queries.count)
+        db_seconds.inc(queries.seconds)
 
 
 def exposition() -> bytes:
