@@ -16,7 +16,6 @@ venv: $(BIN)/.installed
 ## run: set up and serve the API on http://127.0.0.1:$(PORT)/ with the embedded SQLite database
 run: venv
 	DJANGO_DEBUG=true $(BIN)/python manage.py migrate --no-input
-	DJANGO_DEBUG=true $(BIN)/python manage.py createcachetable
 	DJANGO_DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## test: lint, type-check, check migrations and run the whole test suite

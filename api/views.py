@@ -8,7 +8,8 @@ browser, the admin), who gets Django's page.
 import sys
 from typing import Any
 
-from django.db import DatabaseError, connection
+from django.core import checks
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
@@ -87,6 +88,9 @@ def favicon(request: HttpRequest) -> HttpResponse:
     return redirect(static("drf_spectacular_sidecar/swagger-ui-dist/favicon-32x32.png"))
 
 
+# Readiness may return soon: a probe or client can ask again then.
+RETRY_AFTER = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
 STATUS_OK = inline_serializer("Status", {"status": serializers.CharField()})
 
 
@@ -109,7 +113,12 @@ class HealthView(APIView):
     )
 )
 class ReadyView(APIView):
-    """Readiness: 200 when the database answers, 503 when it does not."""
+    """Readiness: 200 when the database answers and every check tagged "readiness" passes.
+
+    Those checks (migrations applied, cache tables, the tasks' triggers) cost
+    a few catalog queries; a failing one is a 503 whose problem document
+    names each cause in `errors`.
+    """
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -118,9 +127,19 @@ class ReadyView(APIView):
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
+            failed = [
+                message
+                for message in checks.run_checks(
+                    tags=["readiness"], include_deployment_checks=True, databases=[DEFAULT_DB_ALIAS]
+                )
+                if message.is_serious()
+            ]
         except DatabaseError:
-            retry_after = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-            return Response(problem(503, "The database does not answer."), status=503, headers=retry_after)
+            return Response(problem(503, "The database does not answer."), status=503, headers=RETRY_AFTER)
+        if failed:
+            causes = [{"id": message.id, "detail": message.msg, "hint": message.hint} for message in failed]
+            detail = "The service is not ready: " + " ".join(message.msg for message in failed)
+            return Response(problem(503, detail, errors=causes), status=503, headers=RETRY_AFTER)
         return Response({"status": "ok"})
 
 

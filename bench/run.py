@@ -287,8 +287,7 @@ def seed_service_database(bench: Bench, kind: str, rows: int) -> Database:
     env = service_env(bench, database_url(bench, kind, location))
     token_file = bench.workdir / f"{name}.token"
     started = time.monotonic()
-    for command in (["manage.py", "migrate", "--no-input"], ["manage.py", "createcachetable"]):
-        run_checked([str(PROJECT_PYTHON), *command], env)
+    run_checked([str(PROJECT_PYTHON), "manage.py", "migrate", "--no-input"], env)
     run_checked([str(PROJECT_PYTHON), "bench/seed_service.py", str(rows), str(token_file)], env)
     log(f"seeded this service on {kind} with {rows:,} tasks in {time.monotonic() - started:.1f} s")
     return Database(kind, location, rows, token_file.read_text().strip())

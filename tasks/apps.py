@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
 
 
 def _register_unicode_lower(sender, connection, **kwargs) -> None:
@@ -15,4 +16,8 @@ class TasksConfig(AppConfig):
     name = "tasks"
 
     def ready(self) -> None:
+        from tasks.derived import install_after_migrate  # also registers the readiness check
+
         connection_created.connect(_register_unicode_lower)
+        # Every migrate run ends by putting back any trigger a migration dropped.
+        post_migrate.connect(install_after_migrate, sender=self)

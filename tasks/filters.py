@@ -102,9 +102,15 @@ class TaskFilter(filters.FilterSet):
         return queryset
 
     @property
-    def narrows(self) -> bool:
-        """Some filter leaves tasks out (the sort order leaves none out); empty means not given."""
-        return any(self.data.get(name) for name in self.filters if name != "ordering")
+    def narrows_beyond_done(self) -> bool:
+        """A filter other than `done` leaves tasks out (ordering leaves none out); empty is not given."""
+        return any(self.data.get(name) for name in self.filters if name not in ("ordering", "done"))
+
+    @property
+    def done_given(self) -> bool | None:
+        """The `done` filter's value; None when not given."""
+        value = self.form.cleaned_data.get("done")
+        return value if isinstance(value, bool) else None
 
     @property
     def paging(self) -> dict[str, int]:

@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
-from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -14,17 +13,12 @@ class UnicodeLower(Lower):
 
 
 class VersionField(models.PositiveBigIntegerField):
-    """Counts the writes to a row: 1 on insert, one more on every save().
+    """Counts the writes to a row: 1 on insert, one more on every UPDATE.
 
-    Like auto_now for a timestamp, but it cannot repeat within a clock tick,
-    so it is safe to derive an ETag from. Bulk update() skips pre_save, so
-    those add F("version") + 1 themselves.
+    A database trigger (tasks/triggers.py) raises it, whatever runs the
+    UPDATE: save(), QuerySet.update(), raw SQL. Unlike a timestamp it cannot
+    repeat within a clock tick, so it is safe to derive an ETag from.
     """
-
-    def pre_save(self, model_instance: models.Model, add: bool) -> int:
-        value = 1 if add else getattr(model_instance, self.attname) + 1
-        setattr(model_instance, self.attname, value)
-        return value
 
 
 class TaskQuerySet(models.QuerySet):
@@ -36,8 +30,8 @@ class TaskQuerySet(models.QuerySet):
         return self.alias(title_lower=UnicodeLower("title")).filter(title_lower__contains=text.lower())
 
     def set_done(self, done: bool) -> int:
-        """Bulk-set `done`; update() skips pre_save, so bump updated_at and version here."""
-        return self.update(done=done, updated_at=timezone.now(), version=F("version") + 1)
+        """Bulk-set `done`; update() skips auto_now, so set updated_at here (a trigger raises version)."""
+        return self.update(done=done, updated_at=timezone.now())
 
 
 class Task(models.Model):
@@ -77,22 +71,36 @@ class Task(models.Model):
 
 
 class TaskTally(models.Model):
-    """How many tasks each owner has, kept exact by database triggers.
+    """How many tasks each owner has, and how many of them are done.
 
-    An unfiltered list's `total` reads one row here instead of running
-    COUNT(*) over all of the owner's tasks, which grows with the table. The
-    triggers (migration 0003) fire on every insert, delete and change of
-    owner, whatever the path: the API, the admin, bulk operations, cascades.
+    A list's `total` (unfiltered, or filtered by `done` alone) reads one row
+    here instead of running COUNT(*) over the owner's tasks, which grows with
+    the table. Database triggers (tasks/triggers.py) keep it exact whatever
+    writes the tasks. Not managed by Django, so dumpdata, loaddata (through
+    tasks.routers) and flush leave it to the triggers; no foreign key, so
+    that flushing users on PostgreSQL does not trip over it (migration 0004).
     """
 
     owner = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        db_constraint=False,
     )
     total = models.BigIntegerField(default=0)
+    done = models.BigIntegerField(default=0)
+
+    class Meta:
+        managed = False
 
     def __str__(self) -> str:
-        return f"{self.owner_id}: {self.total}"
+        return f"{self.owner_id}: {self.done}/{self.total}"
 
     @classmethod
-    def of(cls, owner: AbstractBaseUser) -> int:
-        return cls.objects.filter(owner=owner).values_list("total", flat=True).first() or 0
+    def count_of(cls, owner: AbstractBaseUser, *, done: bool | None = None) -> int:
+        """How many tasks `owner` has: all of them, or only those with `done` as given."""
+        total, done_count = cls.objects.filter(owner=owner).values_list("total", "done").first() or (0, 0)
+        if done is None:
+            return total
+        return done_count if done else total - done_count

@@ -50,7 +50,12 @@ class TaskViewSet(viewsets.ModelViewSet):
         if not query.is_valid():
             raise InvalidQueryParameters.from_form_errors(query.errors)
         tasks = query.qs
-        total = task_total(owner=request.user, tasks=tasks, narrowed=query.narrows)  # type: ignore[arg-type]
+        total = task_total(
+            owner=request.user,  # type: ignore[arg-type]
+            tasks=tasks,
+            done=query.done_given,
+            counted=query.narrows_beyond_done,
+        )
         paginator = self.paginator
         assert isinstance(paginator, TaskPagination)
         page = paginator.paginate(tasks, request, total=total, **query.paging)

@@ -853,3 +853,10 @@ def test_csp_check_rejects_a_policy_naming_a_cdn():
     directives = csp_directives("default-src 'self'; script-src 'self' https://cdn.jsdelivr.net")
 
     assert not set(directives["script-src"]) <= HOSTLESS_SOURCES
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/openapi.json", "/docs", "/redoc"])
+@pytest.mark.parametrize("slash", ["", "/"])
+def test_probes_and_docs_answer_with_and_without_trailing_slash(db, anon_client, path, slash):
+    """Like the API's paths, the probes and docs answer both ways, never with a redirect."""
+    assert anon_client.get(path + slash).status_code == 200

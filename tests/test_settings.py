@@ -1,6 +1,7 @@
 """Deployment settings, checked with the production settings module in a subprocess."""
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -64,21 +65,32 @@ def test_development_needs_no_configuration(tmp_path: Path) -> None:
 
 
 def test_sqlite_file_uses_wal_busy_timeout_and_immediate_transactions(tmp_path: Path) -> None:
-    """The SQLite connection is set up for several writer processes."""
+    """The SQLite connection is set up for several writer processes, and REPLACE fires delete triggers."""
     script = (
         "from django.db import connection\n"
         "with connection.cursor() as c:\n"
         "    mode = c.execute('PRAGMA journal_mode').fetchone()[0]\n"
         "    sync = c.execute('PRAGMA synchronous').fetchone()[0]\n"
         "    busy = c.execute('PRAGMA busy_timeout').fetchone()[0]\n"
-        "print(mode, sync, busy, connection.transaction_mode)\n"
+        "    recursive = c.execute('PRAGMA recursive_triggers').fetchone()[0]\n"
+        "print(mode, sync, busy, recursive, connection.transaction_mode)\n"
     )
     result = run_manage("shell", "--no-imports", "-c", script, **production(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["wal", "1", "5000", "IMMEDIATE"]
+    assert result.stdout.split() == ["wal", "1", "5000", "1", "IMMEDIATE"]
 
 
 @pytest.mark.django_db
 def test_models_and_migrations_agree() -> None:
     """Every model change has its migration."""
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_test_settings_pin_every_variable_the_settings_read() -> None:
+    """A developer's shell cannot change a test result: every variable base.py reads is pinned."""
+    from config.settings.test import PINNED_ENVIRONMENT
+
+    source = (ROOT / "config" / "settings" / "base.py").read_text()
+    read = set(re.findall(r'(?:env\.\w+|_required)\(\s*"([A-Z][A-Z0-9_]*)"', source))
+    assert "TOKEN_TTL_SECONDS" in read  # the pattern finds what base.py reads
+    assert read - {"DATABASE_URL"} <= set(PINNED_ENVIRONMENT)

@@ -95,27 +95,36 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # transaction never fails to upgrade its lock ("database is locked").
     # synchronous=NORMAL is durable against application crashes; a power loss
     # may lose the last transactions, never corrupt the file.
+    # recursive_triggers makes INSERT OR REPLACE fire the delete trigger of
+    # the row it replaces, which keeps the task tally exact (tasks/triggers.py).
     # https://docs.djangoproject.com/en/5.2/ref/databases/#sqlite-init-command
+    # https://www.sqlite.org/lang_conflict.html (REPLACE)
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": ("PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=5000;"),
+        "init_command": (
+            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=5000;"
+            "PRAGMA recursive_triggers=ON;"
+        ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 5,
     }
-# Gunicorn's sync workers serve one request at a time, so one persistent
-# connection per worker is all the pooling they need (and SQLite is spared
-# reopening the file and its PRAGMAs on every request); the health check
-# replaces a connection the server has closed.
 elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
     # An unreachable server fails fast (503, see api/outages.py) instead of
     # holding a worker until gunicorn's timeout kills it.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     )
+# Tables kept by database triggers stay out of dumpdata and loaddata.
+DATABASE_ROUTERS = ["tasks.routers.DerivedTablesRouter"]
+
+# Gunicorn's sync workers serve one request at a time, so one persistent
+# connection per worker is all the pooling they need (and SQLite is spared
+# reopening the file and its PRAGMAs on every request); the health check
+# replaces a connection the server has closed.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # Shared by every worker process, so the failed-login throttle holds across
-# workers. Needs `manage.py createcachetable` (the Makefile runs it).
+# workers. Its table comes from a migration (api/migrations), like every other.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -152,7 +161,7 @@ STORAGES = {
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 # Probes may speak plain HTTP to the port directly.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$", r"^metrics/?$"]
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 60 * 60)

@@ -1,15 +1,37 @@
-"""Settings for the test suite: production settings, made fast and self-contained."""
+"""Settings for the test suite: production settings, made fast and self-contained.
+
+Every variable base.py reads is pinned here, so a developer's shell never
+changes a result; only DATABASE_URL passes through, to pick the database the
+suite runs on. tests/test_settings.py fails when base.py reads a variable
+this list does not pin.
+"""
 
 import os
 
-os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
-os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+PINNED_ENVIRONMENT = {
+    "DJANGO_DEBUG": "false",
+    "DJANGO_SECRET_KEY": "test-only-secret-key",
+    "DJANGO_ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
+    "DATABASE_CONN_MAX_AGE": "60",
+    "DJANGO_STATIC_ROOT": "staticfiles",
+    "DJANGO_SECURE_SSL_REDIRECT": "false",
+    "DJANGO_SECURE_HSTS_SECONDS": "31536000",
+    "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
+    "DJANGO_SECURE_HSTS_PRELOAD": "true",
+    "DJANGO_CSRF_TRUSTED_ORIGINS": "",
+    "LOGIN_FAILURE_RATE": "10/min",
+    "NUM_PROXIES": "0",
+    "TOKEN_TTL_SECONDS": "36000",
+    "DJANGO_LOG_LEVEL": "INFO",
+    "DJANGO_LOG_FORMAT": "plain",
+    "DATABASE_CONNECT_TIMEOUT": "5",
+    "PROMETHEUS_MULTIPROC_DIR": "",
+}
+os.environ.update(PINNED_ENVIRONMENT)
 
-from .base import *  # noqa: F403
+from .base import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests render pages without running collectstatic first.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
-# The test client speaks plain HTTP; test_security.py covers the redirect.
-SECURE_SSL_REDIRECT = False
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

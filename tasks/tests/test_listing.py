@@ -611,7 +611,8 @@ def listed(request, user: Any) -> int:
 def test_list_runs_a_constant_number_of_queries(
     api_client, listed, limit, filters, django_assert_num_queries
 ):
-    """GET /tasks: the token query, one COUNT and one SELECT, whatever the page size or table size.
+    """GET /tasks: the token query, the total (the tally row, or a COUNT when filtered) and one SELECT,
+    whatever the page size or table size.
 
     Guards against the N+1 of loading each item's owner (or anything else) per row while serializing.
     """

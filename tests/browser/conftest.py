@@ -228,7 +228,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     with fresh_database(tmp_path) as database_url:
         env = production_env(database_url, tmp_path / "static", WEB_CONCURRENCY="3")
         manage(env, "migrate", "--no-input")
-        manage(env, "createcachetable")
         manage(env, "collectstatic", "--no-input")
         manage(env, "shell", "--no-imports", "-c", CREATE_USERS)
         server = start_gunicorn(env, tmp_path / "gunicorn.log")

@@ -1,6 +1,8 @@
 """Fixtures that start real gunicorn on a fresh database (see live.py)."""
 
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,8 @@ def static_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, static_root: Path) -> Iterator[Server]:
-    """Gunicorn with three workers on a migrated database, and a user's token."""
+    """Gunicorn with three workers on a database deployed with `migrate` and `collectstatic` alone,
+    and a user's token."""
     tmp_path = tmp_path_factory.mktemp("serving")
     with fresh_database(tmp_path) as database_url:
         env = production_env(
@@ -36,7 +39,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, static_root: Path) -> Itera
             NUM_PROXIES="1",
         )
         manage(env, "migrate", "--no-input")
-        manage(env, "createcachetable")
         manage(env, "collectstatic", "--no-input")
         manage(
             env | {"DJANGO_SUPERUSER_PASSWORD": PASSWORD},
@@ -55,3 +57,30 @@ def server(tmp_path_factory: pytest.TempPathFactory, static_root: Path) -> Itera
             yield running
         finally:
             stop_gunicorn(running)
+
+
+@dataclass
+class Account:
+    username: str
+    password: str
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@pytest.fixture
+def account(server: Server) -> Account:
+    """A user of the running server of this test's own, with a bearer token: its data is its alone."""
+    username, password = f"serving-{uuid.uuid4().hex[:12]}", PASSWORD
+    manage(
+        server.env,
+        "shell",
+        "-c",
+        "from django.contrib.auth import get_user_model; "
+        f"get_user_model().objects.create_user({username!r}, password={password!r})",
+    )
+    reply = server.request("POST", "/auth/token", {"username": username, "password": password}, auth=False)
+    assert reply.status == 200, reply.body
+    return Account(username, password, reply.json()["token"])

@@ -23,6 +23,7 @@ from tests.live import (
     start_gunicorn,
     stop_gunicorn,
 )
+from tests.serving.conftest import Account
 
 pytestmark = pytest.mark.serving
 
@@ -30,7 +31,7 @@ WRITERS = 12
 SECONDS = 4.0
 
 
-def test_concurrent_creates_patches_and_deletes_lose_nothing(server: Server) -> None:
+def test_concurrent_creates_patches_and_deletes_lose_nothing(server: Server, account: Account) -> None:
     """Many clients writing at once on several workers: no 5xx, no lock errors, every write kept."""
     created: list[int] = []
     deleted: list[int] = []
@@ -45,14 +46,18 @@ def test_concurrent_creates_patches_and_deletes_lose_nothing(server: Server) -> 
         while time.monotonic() < deadline:
             action = rng.choice(["create", "create", "patch", "delete"]) if mine else "create"
             if action == "create":
-                reply = server.request("POST", "/tasks", {"title": f"writer {seed} task"})
+                reply = server.request(
+                    "POST", "/tasks", {"title": f"writer {seed} task"}, headers=account.auth
+                )
                 if reply.status == 201:
                     mine.append(reply.json()["id"])
             elif action == "patch":
-                reply = server.request("PATCH", f"/tasks/{rng.choice(mine)}", {"done": rng.random() < 0.5})
+                reply = server.request(
+                    "PATCH", f"/tasks/{rng.choice(mine)}", {"done": rng.random() < 0.5}, headers=account.auth
+                )
             else:
                 task_id = mine.pop(rng.randrange(len(mine)))
-                reply = server.request("DELETE", f"/tasks/{task_id}")
+                reply = server.request("DELETE", f"/tasks/{task_id}", headers=account.auth)
                 if reply.status == 204:
                     with lock:
                         deleted.append(task_id)
@@ -78,7 +83,7 @@ def test_concurrent_creates_patches_and_deletes_lose_nothing(server: Server) -> 
     listed: set[int] = set()
     offset = 0
     while True:
-        page = server.request("GET", f"/tasks?limit=100&offset={offset}").json()
+        page = server.request("GET", f"/tasks?limit=100&offset={offset}", headers=account.auth).json()
         listed.update(item["id"] for item in page["items"])
         offset += 100
         if offset >= page["total"]:
@@ -87,14 +92,14 @@ def test_concurrent_creates_patches_and_deletes_lose_nothing(server: Server) -> 
     assert listed == kept
 
 
-def test_failed_login_limit_holds_across_workers(server: Server) -> None:
+def test_failed_login_limit_holds_across_workers(server: Server, account: Account) -> None:
     """The failed-login history is shared by all workers, so a new connection cannot reset it."""
     guesser = {"X-Forwarded-For": "198.51.100.7"}  # the client address the proxy reports
-    bad = {"username": USERNAME, "password": "wrong"}
+    bad = {"username": account.username, "password": "wrong"}
     replies = [server.request("POST", "/auth/token", bad, headers=guesser, auth=False) for _ in range(5)]
     assert [reply.status for reply in replies] == [400] * 5
 
-    good = {"username": USERNAME, "password": PASSWORD}
+    good = {"username": account.username, "password": account.password}
     blocked = server.request("POST", "/auth/token", good, headers=guesser, auth=False)
     other_client = server.request(
         "POST", "/auth/token", good, headers={"X-Forwarded-For": "198.51.100.8"}, auth=False
