@@ -5,10 +5,10 @@ PROMETHEUS_MULTIPROC_DIR (config/gunicorn.conf.py sets it up) and a scrape
 adds up all workers' files, so the numbers hold whichever worker answers.
 """
 
+import os
 import time
 from typing import Any
 
-from django.conf import settings
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -77,8 +77,10 @@ def observe(*, method: str, route: str, status: int, seconds: float, queries: Qu
 
 def exposition() -> bytes:
     """The text exposition format, summed over every worker's files when there are several."""
-    if not settings.PROMETHEUS_MULTIPROC_DIR:
+    # prometheus-client's own variable, read where the library reads it: its
+    # presence decided at import whether values go to files.
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         return generate_latest(REGISTRY)
     registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=settings.PROMETHEUS_MULTIPROC_DIR)
+    MultiProcessCollector(registry)
     return generate_latest(registry)

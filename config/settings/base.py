@@ -246,10 +246,6 @@ DJANGO_GUID = {
     "EXPOSE_HEADER": False,
 }
 
-# Gunicorn's config points this at a folder where every worker writes its
-# metrics (prometheus-client's multiprocess mode); empty: one process.
-PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
-
 LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="plain")
 if LOG_FORMAT not in {"plain", "json"}:
     raise ImproperlyConfigured("DJANGO_LOG_FORMAT must be plain or json.")

@@ -25,9 +25,11 @@ PINNED_ENVIRONMENT = {
     "DJANGO_LOG_LEVEL": "INFO",
     "DJANGO_LOG_FORMAT": "plain",
     "DATABASE_CONNECT_TIMEOUT": "5",
-    "PROMETHEUS_MULTIPROC_DIR": "",
 }
 os.environ.update(PINNED_ENVIRONMENT)
+# prometheus-client switches to files shared by gunicorn's workers whenever
+# this is set, even empty; the suite's metrics stay in its own process.
+os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 
 from .base import *  # noqa: E402, F403
 
