@@ -79,7 +79,7 @@ def exposition() -> bytes:
     """The text exposition format, summed over every worker's files when there are several."""
     # prometheus-client's own variable, read where the library reads it: its
     # presence decided at import whether values go to files.
-    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         return generate_latest(REGISTRY)
     registry = CollectorRegistry()
     MultiProcessCollector(registry)
