@@ -11,6 +11,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from api.outages import DETAIL, RETRY_AFTER_SECONDS, is_database_unavailable, record_outage
 from api.problems import InvalidHeader, InvalidQueryParameters, problem
 
 
@@ -54,6 +55,13 @@ def _validation_problem(exc: exceptions.ValidationError) -> dict[str, Any]:
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     response = exception_handler(exc, context)
     if response is None:
+        if is_database_unavailable(exc):
+            record_outage(context["request"], exc)
+            outage = Response(
+                problem(503, DETAIL), status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+            )
+            outage._has_been_logged = True  # type: ignore[attr-defined]  # one line is enough
+            return outage
         return None  # not an API error: Django's handler500 answers
     if isinstance(exc, exceptions.ValidationError):
         response.data = _validation_problem(exc)

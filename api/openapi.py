@@ -35,6 +35,9 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     detail = serializers.CharField()
     errors = ProblemErrorSerializer(many=True, required=False)  # type: ignore[assignment]
+    request_id = serializers.CharField(
+        required=False, help_text="The response's X-Request-ID: it names the request in the service's logs."
+    )
 
 
 PROBLEM_DESCRIPTIONS = {
@@ -47,6 +50,7 @@ PROBLEM_DESCRIPTIONS = {
     413: "The body is larger than 1 MiB.",
     415: "The body is not JSON (or a form).",
     429: "Too many failed logins; see Retry-After.",
+    503: "The database is unavailable (an outage, not an error in the request); see Retry-After.",
 }
 
 
@@ -73,6 +77,12 @@ PROBLEM_HEADERS = {
             "description": "Seconds to wait before trying again.",
         }
     },
+    "503": {
+        "Retry-After": {
+            "schema": {"type": "integer", "minimum": 0},
+            "description": "Seconds to wait before trying again.",
+        }
+    },
 }
 
 
@@ -81,6 +91,10 @@ class ProblemAutoSchema(AutoSchema):
 
     def error_statuses(self) -> set[int]:
         statuses = {406}
+        # Credentials, throttles and data all live in the database; only a
+        # view that says it touches none of it cannot answer the outage's 503.
+        if getattr(self.view, "touches_database", True):
+            statuses.add(503)
         unsafe = self.method in {"POST", "PUT", "PATCH", "DELETE"}
         if not all(isinstance(permission, AllowAny) for permission in self.view.get_permissions()):
             statuses.add(401)

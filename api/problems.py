@@ -13,6 +13,8 @@ import orjson
 from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
 
+from api.logs import current_request
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
@@ -32,13 +34,19 @@ class InvalidHeader(exceptions.ValidationError):
 
 
 def problem(status: int, detail: str, **extra: Any) -> dict[str, Any]:
-    return {
+    document = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
         **extra,
     }
+    # The X-Request-ID of the response, so a client reporting this document
+    # names the log lines that explain it.
+    request_id = getattr(current_request.get(), "correlation_id", None)
+    if request_id:
+        document["request_id"] = request_id
+    return document
 
 
 class ProblemJSONRenderer(JSONRenderer):

@@ -5,6 +5,7 @@ with a problem document, unless the client asked for HTML (a person in a
 browser, the admin), who gets Django's page.
 """
 
+import sys
 from typing import Any
 
 from django.core import checks
@@ -15,14 +16,18 @@ from django.templatetags.static import static
 from django.views import defaults
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from prometheus_client import CONTENT_TYPE_LATEST
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import metrics
 from api.openapi import ProblemSerializer
-from api.problems import PROBLEM_CONTENT_TYPE, problem
+from api.outages import DETAIL, RETRY_AFTER_SECONDS, is_database_unavailable, record_outage
+from api.problems import PROBLEM_CONTENT_TYPE, ProblemJSONRenderer, problem
 
 
 def _wants_html(request: HttpRequest) -> bool:
@@ -52,15 +57,39 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this while handling the exception (a middleware's, or a
+    # view's outside DRF, such as the admin's login), so it is at hand.
+    exc = sys.exc_info()[1]
+    if exc is not None and is_database_unavailable(exc):
+        return _outage_response(request, exc)
     if _wants_html(request):
         return defaults.server_error(request)
     return _problem_response(500, "The server failed to answer the request; it has been logged.")
+
+
+def _outage_response(request: HttpRequest, exc: BaseException) -> HttpResponse:
+    record_outage(request, exc)
+    response: HttpResponse
+    if _wants_html(request):
+        response = HttpResponse(
+            f"<!doctype html><title>Service Unavailable</title><h1>Service Unavailable</h1><p>{DETAIL}</p>",
+            status=503,
+        )
+    else:
+        response = _problem_response(503, DETAIL)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    # Logged above as one line: Django would add the traceback of an outage.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
 
 
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask every host for /favicon.ico; answer with an icon we ship."""
     return redirect(static("drf_spectacular_sidecar/swagger-ui-dist/favicon-32x32.png"))
 
+
+# Readiness may return soon: a probe or client can ask again then.
+RETRY_AFTER = {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 STATUS_OK = inline_serializer("Status", {"status": serializers.CharField()})
 
@@ -73,6 +102,7 @@ STATUS_OK = inline_serializer("Status", {"status": serializers.CharField()})
 class HealthView(APIView):
     """Liveness: the process answers. Touches no database, cache or session."""
 
+    touches_database = False
     authentication_classes = []
     permission_classes = [AllowAny]
 
@@ -111,12 +141,36 @@ class ReadyView(APIView):
                 if message.is_serious()
             ]
         except DatabaseError:
-            return Response(problem(503, "The database does not answer."), status=503)
+            return Response(problem(503, "The database does not answer."), status=503, headers=RETRY_AFTER)
         if failed:
             causes = [{"id": message.id, "detail": message.msg, "hint": message.hint} for message in failed]
             detail = "The service is not ready: " + " ".join(message.msg for message in failed)
-            return Response(problem(503, detail, errors=causes), status=503)
+            return Response(problem(503, detail, errors=causes), status=503, headers=RETRY_AFTER)
         return Response({"status": "ok"})
+
+
+class PrometheusTextRenderer(BaseRenderer):
+    """Lets a scraper that accepts only text/plain through content negotiation."""
+
+    media_type = "text/plain"
+    format = "txt"
+    charset = "utf-8"
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        return data if isinstance(data, bytes) else str(data).encode()
+
+
+@extend_schema(exclude=True)
+class MetricsView(APIView):
+    """Prometheus metrics for staff only: a staff user's bearer token or admin session."""
+
+    permission_classes = [IsAdminUser]
+    renderer_classes = [ProblemJSONRenderer, PrometheusTextRenderer]
+
+    def get(self, request: Request) -> HttpResponse:
+        return HttpResponse(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)
 
 
 # Swagger UI and ReDoc style their pages from script, with style elements and

@@ -6,9 +6,22 @@ https://docs.gunicorn.org/en/stable/settings.html
 
 import json
 import os
+import shutil
+import tempfile
 from http import HTTPStatus
+from pathlib import Path
+from typing import Any
 
 from gunicorn import util  # type: ignore[import-untyped]
+from gunicorn.glogging import Logger  # type: ignore[import-untyped]
+
+# Every worker writes its metrics to files here and a scrape adds them up
+# (prometheus-client's multiprocess mode). It must be set before the app, and
+# so prometheus_client, is imported. A configuration reload (SIGHUP) reruns
+# this file and keeps the folder.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tasks-metrics-")
+    os.environ["TASKS_OWN_METRICS_DIR"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 wsgi_app = "config.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -25,7 +38,13 @@ preload_app = True
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "5000"))
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
-access_log_format = os.environ.get("GUNICORN_ACCESS_LOG_FORMAT", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"')
+# The request id is the response's X-Request-ID; the route and user id are
+# WSGI environ keys the app sets (api/logs.py).
+access_log_format = os.environ.get(
+    "GUNICORN_ACCESS_LOG_FORMAT",
+    '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s" '
+    "request_id=%({x-request-id}o)s route=%({tasks.route}e)s user_id=%({tasks.user_id}e)s",
+)
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Trust X-Forwarded-* only from the proxy on this host.
@@ -62,3 +81,39 @@ def write_problem(sock: object, status_int: int, reason: str, mesg: str) -> None
 # Workers call util.write_error by name at the moment they answer, so this
 # reaches them all; tests/serving/test_gunicorn_limits.py holds it to that.
 util.write_error = write_problem
+
+
+class JsonLogger(Logger):
+    """Gunicorn's error and access logs as one JSON object per line, like the app's."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        from api.logs import JsonFormatter
+
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.setFormatter(JsonFormatter())
+
+
+# DJANGO_LOG_FORMAT is checked by the settings, which refuse anything else.
+if os.environ.get("DJANGO_LOG_FORMAT") == "json":
+    logger_class = JsonLogger
+
+
+def on_starting(server: Any) -> None:
+    """Counts left by an earlier run would be added to this one's: start from none."""
+    for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A dead worker's counters stay in the sum; its live gauges go."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    """Remove the metrics folder this file made (not one the environment named)."""
+    if os.environ.get("TASKS_OWN_METRICS_DIR") == os.environ["PROMETHEUS_MULTIPROC_DIR"]:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -1,6 +1,5 @@
 """SPEC §5: bearer tokens, sessions for the browsable API, throttled logins, no sign-up."""
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import PASSWORD, UserFactory
 from accounts.tests.helpers import client_for
-from api.tests.helpers import PROBLEM
+from api.tests.helpers import problem_body
 from tasks.models import Task
 from tasks.tests.factories import TaskFactory
 
@@ -36,11 +35,6 @@ INVALID_TOKEN = {
     "status": 401,
     "detail": "Invalid token.",
 }
-
-
-def problem_body(response: Any) -> Any:
-    assert response["Content-Type"] == PROBLEM
-    return json.loads(response.content)
 
 
 def log_in(client: APIClient, username: str, password: str = PASSWORD, **extra: Any) -> Any:

@@ -570,11 +570,11 @@ def test_list_documents_no_other_query_parameters(schema):
 
 
 def test_problem_schema_has_the_rfc_9457_members(schema):
-    """Problem has type, title, status, detail and errors of {pointer | parameter, detail}."""
+    """Problem has type, title, status, detail, request_id and errors of {pointer | parameter, detail}."""
     problem = schema["components"]["schemas"]["Problem"]
     error = resolve(schema, problem["properties"]["errors"]["items"])
 
-    assert set(problem["properties"]) == {"type", "title", "status", "detail", "errors"}
+    assert set(problem["properties"]) == {"type", "title", "status", "detail", "errors", "request_id"}
     assert problem["properties"]["status"]["type"] == "integer"
     assert {"title", "status", "detail"} <= set(problem["required"])
     assert problem["properties"]["errors"]["type"] == "array"

@@ -4,7 +4,6 @@ This module doubles as a URLconf (see `urlpatterns` below) for the 500 tests:
 the project's routes plus two that fail with an unexpected exception.
 """
 
-import json
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from accounts.tests.factories import PASSWORD
-from api.tests.helpers import ONE_MIB, PROBLEM, assert_problem
+from api.tests.helpers import ONE_MIB, assert_problem, problem_body
 from config.urls import handler400, handler403, handler404, handler500
 from config.urls import urlpatterns as project_urlpatterns
 from tasks.models import Task
@@ -241,8 +240,7 @@ def test_too_long_title_returns_validation_problem_with_pointer(api_client, task
     response = api_client.post(reverse("task-list"), {"title": "x" * 201}, format="json")
 
     assert response.status_code == 400
-    assert response["Content-Type"] == PROBLEM
-    assert json.loads(response.content) == {
+    assert problem_body(response) == {
         "type": "about:blank",
         "title": "Bad Request",
         "status": 400,
@@ -270,8 +268,7 @@ def test_limit_over_100_returns_validation_problem_naming_the_parameter(api_clie
     response = api_client.get(reverse("task-list"), {"limit": 101})
 
     assert response.status_code == 400
-    assert response["Content-Type"] == PROBLEM
-    assert json.loads(response.content) == {
+    assert problem_body(response) == {
         "type": "about:blank",
         "title": "Bad Request",
         "status": 400,

@@ -45,12 +45,17 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "django_guid",
     "accounts",
     "tasks",
 ]
 
 MIDDLEWARE = [
-    # First, so that every response (a 413 or a redirect included) carries
+    # First: every response, redirects and refusals included, is measured
+    # and carries X-Request-ID.
+    "api.middleware.RequestContextMiddleware",
+    "django_guid.middleware.guid_middleware",
+    # Next, so that every response (a 413 or a redirect included) carries
     # the CORS headers a browser needs to let the calling page read it.
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -106,6 +111,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 5,
     }
+elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    # An unreachable server fails fast (503, see api/outages.py) instead of
+    # holding a worker until gunicorn's timeout kills it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 # Tables kept by database triggers stay out of dumpdata and loaddata.
 DATABASE_ROUTERS = ["tasks.routers.DerivedTablesRouter"]
 
@@ -154,7 +165,7 @@ STORAGES = {
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 # Probes may speak plain HTTP to the port directly.
-SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$", r"^metrics/?$"]
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 60 * 60)
@@ -246,9 +257,30 @@ REST_KNOX = {
     "TOKEN_TTL": timedelta(seconds=env.int("TOKEN_TTL_SECONDS", default=10 * 60 * 60)),
 }
 
+# X-Request-ID: RequestContextMiddleware drops an incoming id that is not
+# sane, so django-guid keeps any id it sees and makes one when there is none.
+# CORS (when configured) exposes the header, not django-guid.
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": False,
+    "EXPOSE_HEADER": False,
+}
+
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("DJANGO_LOG_FORMAT must be plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request": {"()": "api.logs.RequestContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "api.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request"], "formatter": LOG_FORMAT},
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    # django-guid says at INFO, for every request, whether the id was sent.
+    "loggers": {"django_guid": {"level": "WARNING"}},
 }

@@ -26,8 +26,13 @@ PINNED_ENVIRONMENT = {
     "NUM_PROXIES": "0",
     "TOKEN_TTL_SECONDS": "36000",
     "DJANGO_LOG_LEVEL": "INFO",
+    "DJANGO_LOG_FORMAT": "plain",
+    "DATABASE_CONNECT_TIMEOUT": "5",
 }
 os.environ.update(PINNED_ENVIRONMENT)
+# prometheus-client switches to files shared by gunicorn's workers whenever
+# this is set, even empty; the suite's metrics stay in its own process.
+os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 
 from .base import *  # noqa: E402, F403
 

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.tests.factories import PASSWORD
-from api.tests.helpers import PROBLEM
+from api.tests.helpers import problem_body
 from tasks.models import Task
 from tasks.tests.helpers import make_task, make_tasks
 
@@ -221,8 +221,7 @@ def test_session_write_without_csrf_token_is_403_problem_and_changes_nothing(bro
         url, {"title": "Changed", "done": True}, content_type="application/json"
     )
     assert response.status_code == 403
-    assert response["Content-Type"] == PROBLEM
-    assert response.json() == {
+    assert problem_body(response) == {
         "type": "about:blank",
         "title": "Forbidden",
         "status": 403,

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import client_for
-from api.tests.helpers import PROBLEM, assert_problem
+from api.tests.helpers import PROBLEM, assert_problem, problem_body
 from tasks.models import Task
 from tasks.tests.factories import TaskFactory
 from tasks.tests.helpers import (
@@ -556,7 +556,7 @@ def test_someone_elses_task_is_indistinguishable_from_a_missing_one(api_client, 
     foreign = send(api_client, method, detail_url(others_task.pk), body)
     missing = send(api_client, method, detail_url(MISSING_ID), body)
     assert foreign.status_code == missing.status_code == 404
-    assert foreign.json() == missing.json()
+    assert problem_body(foreign) == problem_body(missing)
     assert foreign["Content-Type"] == missing["Content-Type"] == PROBLEM
 
 
