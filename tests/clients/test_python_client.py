@@ -1,7 +1,8 @@
 """SPEC §9: a Python client generated with openapi-python-client from the served
 document works unmodified: generation warns about nothing, every module
-imports, bodies go out as JSON, and a scenario through every operation passes
-using only the generated functions and models."""
+imports, bodies go out as JSON, and a scenario through every operation (the
+accounts of §11 and the Idempotency-Key of §12 included) passes using only the
+generated functions and models."""
 
 import importlib
 import os
@@ -346,6 +347,7 @@ def test_scenario_through_every_operation(api, server: Server, account: Account,
     devices; a password change; log out. Every operation in the document is reached, with JSON bodies."""
     gen = Generated(api, server.base_url)
 
+    # One function per step, in order; a new operation gets a step here, or the check below fails.
     probe(gen)
     laptop = gen.log_in(account, device="tasks-laptop/1.0")
     tasks(gen, laptop)
