@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import PASSWORD, USERNAME, Server
+from tests.clients.scenarios import Account, every_operation, operations_reached
+from tests.live import Server
 
 pytestmark = pytest.mark.clients
 
@@ -56,25 +57,36 @@ def test_generation_prints_no_warning(generation):
 
 
 def test_scenario_type_checks_under_strict_and_passes_against_the_live_service(
-    generation, node, server: Server
+    generation, node, server: Server, account: Account, document: bytes
 ):
-    """tsc --strict accepts scenario.ts as written; run under node it goes through every operation:
-    log in; create, list with filters and paging; read, then 304; PATCH with If-Match, then 412 with the
-    stale tag; PUT, DELETE, then 404; a 400 as a problem with `errors`; log out, then 401."""
+    """tsc --strict accepts scenario.ts as written; run under node it reaches every operation in the
+    document: health and readiness; log in; create, list with filters and paging; read, then 304; PATCH with
+    If-Match, then 412 with the stale tag; PUT, DELETE, then 404; a 400 as a problem with `errors`; a create
+    retried with its Idempotency-Key, then the key with another body (422); getMe; the tokens of three
+    devices, one revoked by id, then all the others; a password change (a wrong old one is a 400, then 204,
+    and only the new one logs in); log out, then 401."""
     compiled = run(str(BIN / "tsc"), "-p", ".")
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
 
     env = {
         **os.environ,
         "TASKS_API_URL": server.base_url,
-        "TASKS_API_USERNAME": USERNAME,
-        "TASKS_API_PASSWORD": PASSWORD,
+        "TASKS_API_USERNAME": account.username,
+        "TASKS_API_PASSWORD": account.password,
     }
     result = run(node, "build/scenario.js", env=env)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    steps = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("ok ")]
-    assert {"login", "createTask", "listTasks", "getTask", "updateTask", "replaceTask", "deleteTask"} <= set(
-        steps
-    )
-    assert {"logout", "getHealth", "getReadiness", "bodies"} <= set(steps)
+    lines = [line.split() for line in result.stdout.splitlines()]
+    requests = [(line[1], line[2]) for line in lines if line[0] == "request"]
+    assert operations_reached(document, requests) == every_operation(document), result.stdout
+    steps = {" ".join(line[1:-1]) for line in lines if line[0] == "ok"}
+    assert {
+        "createTask Idempotency-Key repeated",
+        "createTask Idempotency-Key another body",
+        "revokeToken",
+        "revokeOtherTokens",
+        "changePassword wrong old password",
+        "changePassword",
+        "bodies json",
+    } <= steps, result.stdout
