@@ -26,7 +26,7 @@ def test_swagger_ui_authorizes_with_a_bearer_token_and_runs_the_list_operation(
 
     page.goto("/docs")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Tasks API")
-    operation = page.locator("#operations-tasks-tasks_list")
+    operation = page.locator("#operations-tasks-listTasks")
     expect(operation).to_be_visible()
     assert {"/docs", "/openapi.json"} <= requested_paths(watch)
     assert {urlsplit(url).netloc for _, url in watch.requests} == {app.host}
