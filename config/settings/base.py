@@ -246,3 +246,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
+
+# How long GET /tasks/changes remembers deleted task ids (manage.py purge_sync_log
+# forgets older ones); a client that has not synced for longer starts again.
+SYNC_RETENTION_DAYS = env.int("SYNC_RETENTION_DAYS", default=30)
