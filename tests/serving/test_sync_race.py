@@ -1,8 +1,8 @@
 """Sync under real concurrency: a client syncing while others write ends with exactly the server's tasks.
 
 Writer threads create, patch and delete one user's tasks through gunicorn's
-workers while a syncing client follows the cursor in small pages; after the
-writers stop and the client drains, its copy must equal the server's, field
+workers while syncing clients follow the cursor in small pages; after the
+writers stop and each client drains, its copy must equal the server's, field
 by field (SPEC section 12: no change is ever skipped, however transactions
 interleave).
 """
@@ -24,7 +24,26 @@ pytestmark = pytest.mark.serving
 ROUNDS = 4
 WRITERS = 4
 WRITES_PER_WRITER = 40
-LIMIT = 3
+SYNC_LIMITS = (1, 3, 500)  # small pages lag behind the writers; large ones keep up with them
+
+
+class Thread(threading.Thread):
+    """A thread whose exception fails the test instead of vanishing."""
+
+    def __init__(self, target: Any, *args: Any) -> None:
+        super().__init__(target=self.guarded, args=(target, *args))
+        self.error: BaseException | None = None
+
+    def guarded(self, target: Any, *args: Any) -> None:
+        try:
+            target(*args)
+        except BaseException as exc:
+            self.error = exc
+
+    def join(self, timeout: float | None = None) -> None:
+        super().join(timeout)
+        if self.error is not None:
+            raise self.error
 
 
 class Writes:
@@ -64,8 +83,8 @@ class Writes:
 class Replica:
     """A client's local copy: stores `tasks`, removes `deleted`, follows `cursor`."""
 
-    def __init__(self, server: Server, account: Account) -> None:
-        self.server, self.account = server, account
+    def __init__(self, server: Server, account: Account, limit: int) -> None:
+        self.server, self.account, self.limit = server, account, limit
         self.tasks: dict[int, dict[str, Any]] = {}
         self.cursor: str | None = None
         self.pages = 0
@@ -73,7 +92,7 @@ class Replica:
 
     def page(self) -> bool:
         """One page of changes applied; whether more are waiting."""
-        path = f"/tasks/changes?limit={LIMIT}" + (f"&cursor={self.cursor}" if self.cursor else "")
+        path = f"/tasks/changes?limit={self.limit}" + (f"&cursor={self.cursor}" if self.cursor else "")
         reply = self.server.request("GET", path, headers=self.account.auth)
         assert reply.status == 200, reply.body
         body = reply.json()
@@ -92,6 +111,11 @@ class Replica:
         while self.page():
             pass
 
+    def follow(self, done: threading.Event) -> None:
+        """Sync again and again until `done`."""
+        while not done.is_set():
+            self.page()
+
 
 def server_tasks(server: Server, account: Account) -> dict[int, dict[str, Any]]:
     """Every task of the account, read through the list's pages."""
@@ -106,33 +130,38 @@ def server_tasks(server: Server, account: Account) -> dict[int, dict[str, Any]]:
     return tasks
 
 
-def test_a_client_syncing_while_others_write_ends_with_exactly_the_servers_tasks(
+def test_clients_syncing_while_others_write_end_with_exactly_the_servers_tasks(
     server: Server, account: Account
 ) -> None:
-    """Each round: 4 writers, 40 random writes each, against a client syncing 3 changes a page."""
-    replica, writes = Replica(server, account), Writes(server, account)
+    """Each round: 4 writers, 40 random writes each, against clients syncing 1, 3 and 500 entries a page."""
+    replicas = [Replica(server, account, limit) for limit in SYNC_LIMITS]
+    writes = Writes(server, account)
     started = time.monotonic()
     for round_ in range(ROUNDS):
-        writers = [threading.Thread(target=writes.run, args=(round_ * WRITERS + n,)) for n in range(WRITERS)]
-        for thread in writers:
+        writers = [Thread(writes.run, round_ * WRITERS + n) for n in range(WRITERS)]
+        done = threading.Event()
+        syncers = [Thread(replica.follow, done) for replica in replicas]
+        for thread in writers + syncers:
             thread.start()
-        while any(thread.is_alive() for thread in writers):
-            replica.page()
         for thread in writers:
             thread.join()
-        replica.drain()
-
+        done.set()
+        for thread in syncers:
+            thread.join()
         expected = server_tasks(server, account)
-        missing = expected.keys() - replica.tasks.keys()
-        extra = replica.tasks.keys() - expected.keys()
-        stale = [i for i in expected.keys() & replica.tasks.keys() if replica.tasks[i] != expected[i]]
-        assert (missing, extra, stale) == (set(), set(), []), f"round {round_}"
-        assert replica.tasks == expected
+        for replica in replicas:
+            replica.drain()
+            missing = expected.keys() - replica.tasks.keys()
+            extra = replica.tasks.keys() - expected.keys()
+            stale = [i for i in expected.keys() & replica.tasks.keys() if replica.tasks[i] != expected[i]]
+            assert (missing, extra, stale) == (set(), set(), []), f"round {round_}, limit {replica.limit}"
+            assert replica.tasks == expected
 
+    pages, entries = sum(r.pages for r in replicas), sum(r.entries for r in replicas)
     print(
         f"{ROUNDS} rounds, {sum(writes.statuses.values())} writes {dict(writes.statuses)}, "
-        f"{replica.pages} pages, {replica.entries} changes synced, {len(replica.tasks)} tasks at the end, "
-        f"{time.monotonic() - started:.1f} s"
+        f"{pages} pages, {entries} changes synced by {len(replicas)} clients, "
+        f"{len(expected)} tasks at the end, {time.monotonic() - started:.1f} s"
     )
     assert not [status for status in writes.statuses if status >= 500], writes.statuses
     assert set(writes.statuses) <= {201, 200, 204, 404}, writes.statuses
