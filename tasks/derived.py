@@ -129,7 +129,7 @@ def repair(connection: BaseDatabaseWrapper, states: Iterable[Derived]) -> None:
         for trigger in derived.triggers:
             _install(connection, trigger)
         with connection.cursor() as cursor:
-            for statement in derived.recompute:
+            for statement in derived.recompute_sql(connection.vendor):
                 cursor.execute(statement)
 
 

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 
 from tasks.cursor import PageCursor, Paging, cursor_scope, load_cursor
 from tasks.models import Task, TaskQuerySet
+from tasks.sync import SyncCursor, load_sync_cursor
 
 ORDERING_FIELDS = ["id", "title", "created_at", "updated_at"]
 
@@ -178,3 +179,29 @@ class TaskFilterBackend(filters.DjangoFilterBackend):
 
     def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
         return queryset
+
+
+class SyncCursorField(forms.Field):
+    """A cursor from an earlier GET /tasks/changes, or a 400."""
+
+    def to_python(self, value: Any) -> SyncCursor | None:
+        return None if value in self.empty_values else load_sync_cursor(str(value))
+
+
+class ChangesForm(forms.Form):
+    """Every query parameter of GET /tasks/changes, validated at once: one 400 names them all."""
+
+    default_limit = 500
+    max_limit = 1000
+    cursor = SyncCursorField(required=False)
+    limit = StrictIntegerField(required=False, min_value=1, max_value=max_limit)
+
+    def __init__(self, *args: Any, owner: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+
+    def clean_cursor(self) -> SyncCursor | None:
+        cursor = self.cleaned_data.get("cursor")
+        if cursor is not None and cursor.owner != self.owner.pk:
+            raise ValidationError("This cursor belongs to another user; sync from the beginning.")
+        return cursor

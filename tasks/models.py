@@ -134,3 +134,76 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner_id}: {self.key}"
+
+
+class ChangeCounter(models.Model):
+    """Numbers one owner's task changes for sync (tasks/sync.py); kept by triggers (tasks/triggers.py).
+
+    Each write to a task takes the next number from its owner's row, holding
+    the row's lock until commit: one owner's writes commit in the order of
+    their numbers. `epoch` is drawn at random when the row is made; TRUNCATE
+    and a repair drop the rows, so cursors of an earlier epoch are refused.
+    """
+
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    seq = models.PositiveBigIntegerField(default=0, help_text="The number of the owner's latest change.")
+    purged_seq = models.PositiveBigIntegerField(
+        default=0, help_text="The highest number of a deletion purged; older cursors are refused."
+    )
+    epoch = models.BigIntegerField()
+
+    class Meta:
+        managed = False
+
+    def __str__(self) -> str:
+        return f"{self.owner_id}: {self.seq}"
+
+
+class TaskChange(models.Model):
+    """The latest change to one task of one owner: its number, and whether it was a deletion.
+
+    Written only by the triggers of tasks/triggers.py, whatever writes the
+    task; a task given to another owner is a deletion for the first. Entries of
+    deleted tasks are purged after SYNC_RETENTION_DAYS (manage.py purge_sync_log).
+    Not managed by Django, like the tally: dumpdata and loaddata leave it out.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    # Nullable only so that select_related() joins with LEFT JOIN: a deleted
+    # task's entry outlives the task.
+    task = models.ForeignKey(
+        Task,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    seq = models.PositiveBigIntegerField(help_text="The number of the change, from the owner's counter.")
+    deleted = models.BooleanField(default=False)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        constraints = [models.UniqueConstraint(fields=["owner", "task"], name="taskchange_owner_task")]
+        indexes = [
+            models.Index(fields=["owner", "seq"], name="taskchange_owner_seq"),
+            models.Index(
+                fields=["owner", "changed_at"], name="taskchange_deleted", condition=models.Q(deleted=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id}: task {self.task_id} #{self.seq}{' deleted' if self.deleted else ''}"

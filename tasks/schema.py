@@ -7,9 +7,10 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 
 from api.openapi import ProblemSerializer
 from api.problems import PROBLEM_CONTENT_TYPE
+from tasks.filters import ChangesForm
 from tasks.idempotency import HEADER as IDEMPOTENCY_HEADER
 from tasks.idempotency import KEY_LIFETIME
-from tasks.serializers import TaskSerializer
+from tasks.serializers import TaskChangesSerializer, TaskSerializer
 
 ETAG = OpenApiParameter(
     "ETag",
@@ -104,6 +105,47 @@ task_schema = extend_schema_view(
         parameters=[TASK_ID, IF_MATCH, ETAG],
     ),
     destroy=extend_schema(operation_id="deleteTask", summary="Delete a task", parameters=[TASK_ID, IF_MATCH]),
+)
+
+changes_schema = extend_schema(
+    operation_id="listChanges",
+    summary="What changed among the caller's tasks since a cursor (incremental sync)",
+    description=(
+        "The caller's tasks created or changed, and the ids of those deleted, since `cursor` (all tasks "
+        "without one), each id at most once and in its latest state. Store `tasks`, remove `deleted`, and "
+        "call again with the new `cursor` while `more` is true: the local copy then equals the server's, "
+        "however other clients write meanwhile. Keep the last cursor for the next sync."
+    ),
+    parameters=[
+        OpenApiParameter(
+            "cursor",
+            OpenApiTypes.STR,
+            OpenApiParameter.QUERY,
+            description=(
+                "The `cursor` of the previous answer; without it, from the beginning. Opaque and signed; "
+                "a malformed one or another user's is 400, one past the retention of deletions is 410."
+            ),
+        ),
+        OpenApiParameter(
+            "limit",
+            {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": ChangesForm.max_limit,
+                "default": ChangesForm.default_limit,
+            },
+            OpenApiParameter.QUERY,
+            description="At most this many tasks and deleted ids together.",
+        ),
+    ],
+    responses={
+        200: TaskChangesSerializer,
+        (400, PROBLEM_CONTENT_TYPE): problem_response("`cursor` or `limit` is invalid; `errors` names each."),
+        (410, PROBLEM_CONTENT_TYPE): problem_response(
+            "The cursor is too old (deletions it needs were purged, or the log was reset): sync again "
+            "from the beginning, without a cursor."
+        ),
+    },
 )
 
 

@@ -45,3 +45,16 @@ class TaskSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
             # PUT replaces the whole task: an omitted `done` is reset.
             attrs.setdefault("done", False)
         return attrs
+
+
+class TaskChangesSerializer(serializers.Serializer):
+    """The answer of GET /tasks/changes (documents it; the view builds the dict itself)."""
+
+    tasks = TaskSerializer(
+        many=True, help_text="Tasks created or changed since the cursor, in their latest state."
+    )
+    deleted = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), help_text="Ids of the tasks deleted since the cursor."
+    )
+    cursor = serializers.CharField(help_text="Opaque: send it back as `cursor` to get what changes next.")
+    more = serializers.BooleanField(help_text="More changes are waiting: call again now with `cursor`.")

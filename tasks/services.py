@@ -25,7 +25,10 @@ def task_update(*, task: Task, changes: dict[str, Any], held_to_version: bool) -
     # A database trigger raises the version (the ETag) on every UPDATE.
     written = _as_read(task, held_to_version).update(**changes, updated_at=timezone.now())
     _check_written(written, task)
-    task.refresh_from_db()
+    try:
+        task.refresh_from_db()
+    except Task.DoesNotExist:  # another request deleted it since the UPDATE
+        raise Http404 from None
     return task
 
 

@@ -38,6 +38,17 @@ class Trigger:
 
 
 @dataclass(frozen=True)
+class PerVendor:
+    """One statement written differently for each database."""
+
+    sqlite: str
+    postgresql: str
+
+    def sql(self, vendor: str) -> str:
+        return self.sqlite if vendor == "sqlite" else self.postgresql
+
+
+@dataclass(frozen=True)
 class Derived:
     """State derived from rows: the triggers that keep it and the SQL that recomputes it.
 
@@ -50,9 +61,12 @@ class Derived:
     name: str
     after: tuple[str, str]  # the migration that made the tables and columns the triggers use
     triggers: tuple[Trigger, ...]
-    recompute: tuple[str, ...]
+    recompute: tuple[str | PerVendor, ...]
     drift: str | None = None
     drift_message: str = ""  # one drift row as a sentence, str.format()ted with the row's columns
+
+    def recompute_sql(self, vendor: str) -> list[str]:
+        return [s if isinstance(s, str) else s.sql(vendor) for s in self.recompute]
 
 
 def _done(row: str) -> str:
@@ -185,4 +199,127 @@ TASK_TALLY = Derived(
     drift_message="Owner {0} has {1} tasks ({2} done); the tally says {3} ({4} done).",
 )
 
-REGISTRY: tuple[Derived, ...] = (TASK_VERSION, TASK_TALLY)
+# The change log for sync (tasks/sync.py): an entry per (owner, task) with the
+# number of the task's latest change, or saying the task is gone. The number
+# is the owner's counter, raised by an upsert that holds the counter row's
+# lock until commit (SQLite lets one writer in at a time anyway): one owner's
+# changes commit in the order of their numbers, so a reader that sees number n
+# sees every lower one too. AFTER triggers take the lock once the statement
+# has locked all its rows, so a multi-row UPDATE cannot deadlock with a
+# single-row one. None writes tasks_task, so the version trigger stays quiet.
+SYNCED_COLUMNS = ("id", "owner_id", "title", "done", "created_at", "updated_at")  # all but version
+_EPOCH = PerVendor(sqlite="random()", postgresql="(random() * 9.2e18)::bigint")
+_NOW = PerVendor(sqlite="strftime('%Y-%m-%d %H:%M:%f', 'now')", postgresql="now()")
+
+
+def _log(vendor: str, row: str, *, deleted: bool) -> str:
+    """Number the change to task `row` (NEW or OLD) and make it the task's entry in the log."""
+    return dedent(f"""
+        INSERT INTO tasks_changecounter (owner_id, seq, purged_seq, epoch)
+        VALUES ({row}.owner_id, 1, 0, {_EPOCH.sql(vendor)})
+        ON CONFLICT (owner_id) DO UPDATE SET seq = tasks_changecounter.seq + 1;
+        INSERT INTO tasks_taskchange (owner_id, task_id, seq, deleted, changed_at)
+        SELECT owner_id, {row}.id, seq, {str(deleted).lower()}, {_NOW.sql(vendor)}
+        FROM tasks_changecounter WHERE owner_id = {row}.owner_id
+        ON CONFLICT (owner_id, task_id) DO UPDATE
+        SET seq = excluded.seq, deleted = excluded.deleted, changed_at = excluded.changed_at;
+    """).strip()
+
+
+def _on_sqlite(name: str, event: str, body: str, when: str = "") -> str:
+    return f"CREATE TRIGGER {name} AFTER {event} ON tasks_task{when and f' WHEN {when}'}\nBEGIN\n{body}\nEND"
+
+
+def _on_postgresql(name: str, event: str) -> str:
+    return f"CREATE TRIGGER {name} AFTER {event} ON tasks_task FOR EACH ROW EXECUTE FUNCTION {name}()"
+
+
+def _logging(name: str, event: str, row: str, *, deleted: bool) -> Trigger:
+    """The trigger `name` logs the change to task `row` on `event` (INSERT or DELETE)."""
+    sqlite = _on_sqlite(name, event, _log("sqlite", row, deleted=deleted))
+    body = f"BEGIN\n{_log('postgresql', row, deleted=deleted)}\nRETURN NULL;\nEND"
+    return Trigger(name, "tasks_task", sqlite=sqlite, postgresql=_on_postgresql(name, event), function=body)
+
+
+_NEW_COUNTERS = """
+    INSERT INTO tasks_changecounter (owner_id, seq, purged_seq, epoch)
+    SELECT owner_id, MAX(id), 0, {epoch} FROM tasks_task GROUP BY owner_id
+"""
+# Ids and owners are never null, so <> says whether they changed.
+_MOVED = "OLD.owner_id <> NEW.owner_id OR OLD.id <> NEW.id"
+
+CHANGE_LOG = Derived(
+    name="change log (sync)",
+    after=("tasks", "0006_change_log"),
+    triggers=(
+        _logging("tasks_change_insert", "INSERT", "NEW", deleted=False),
+        _logging("tasks_change_delete", "DELETE", "OLD", deleted=True),
+        # On SQLite, any write of a column the client sees (QuerySet.update()
+        # names some, save() all), but not the version trigger's own UPDATE.
+        # PostgreSQL's version trigger changes the row in place, and naming
+        # columns there would forbid altering their type: every UPDATE counts.
+        # A task given to another owner (or renumbered) is gone for the first.
+        Trigger(
+            name="tasks_change_update",
+            table="tasks_task",
+            sqlite=_on_sqlite(
+                "tasks_change_update",
+                f"UPDATE OF {', '.join(SYNCED_COLUMNS)}",
+                _log("sqlite", "NEW", deleted=False),
+            ),
+            postgresql=_on_postgresql("tasks_change_update", "UPDATE"),
+            function=f"BEGIN\nIF {_MOVED} THEN\n{_log('postgresql', 'OLD', deleted=True)}\nEND IF;\n"
+            f"{_log('postgresql', 'NEW', deleted=False)}\nRETURN NULL;\nEND",
+        ),
+        Trigger(
+            name="tasks_change_move",
+            table="tasks_task",
+            sqlite=_on_sqlite(
+                "tasks_change_move",
+                "UPDATE OF id, owner_id",
+                _log("sqlite", "OLD", deleted=True),
+                when=_MOVED,
+            ),
+            postgresql=None,  # in tasks_change_update
+        ),
+        # TRUNCATE fires no row trigger: a new epoch for every owner refuses
+        # every cursor (410), and clients sync again from the beginning.
+        Trigger(
+            name="tasks_change_truncate",
+            table="tasks_task",
+            sqlite=None,
+            postgresql="""
+                CREATE TRIGGER tasks_change_truncate AFTER TRUNCATE ON tasks_task
+                FOR EACH STATEMENT EXECUTE FUNCTION tasks_change_truncate()
+            """,
+            function="BEGIN DELETE FROM tasks_taskchange; DELETE FROM tasks_changecounter; RETURN NULL; END",
+        ),
+    ),
+    # Writes made while a trigger was missing went unlogged, deletions
+    # included: start a new epoch for every owner (every cursor is refused,
+    # 410) with a log of the tasks as they are. Task ids are unique, so they
+    # number each owner's entries.
+    recompute=(
+        "DELETE FROM tasks_taskchange",
+        "DELETE FROM tasks_changecounter",
+        PerVendor(*(_NEW_COUNTERS.format(epoch=_EPOCH.sql(vendor)) for vendor in ("sqlite", "postgresql"))),
+        """
+        INSERT INTO tasks_taskchange (owner_id, task_id, seq, deleted, changed_at)
+        SELECT owner_id, id, id, false, updated_at FROM tasks_task
+        """,
+    ),
+    drift="""
+        SELECT t.owner_id, t.id, 'is missing from the change log' FROM tasks_task t
+        LEFT JOIN tasks_taskchange c ON c.owner_id = t.owner_id AND c.task_id = t.id AND NOT c.deleted
+        WHERE c.id IS NULL
+        UNION ALL
+        SELECT c.owner_id, c.task_id, 'is logged as deleted but exists' FROM tasks_taskchange c
+        JOIN tasks_task t ON t.id = c.task_id AND t.owner_id = c.owner_id WHERE c.deleted
+        UNION ALL
+        SELECT c.owner_id, c.task_id, 'is numbered beyond the owner''s counter' FROM tasks_taskchange c
+        LEFT JOIN tasks_changecounter k ON k.owner_id = c.owner_id WHERE k.owner_id IS NULL OR c.seq > k.seq
+    """,
+    drift_message="Task {1} of owner {0} {2}.",
+)
+
+REGISTRY: tuple[Derived, ...] = (TASK_VERSION, TASK_TALLY, CHANGE_LOG)

@@ -5,16 +5,18 @@ from rest_framework import status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from api.problems import InvalidQueryParameters
 from tasks.conditional import PreconditionFailed, if_match_passes, if_none_match_matches
-from tasks.filters import TaskFilter, TaskFilterBackend
+from tasks.filters import ChangesForm, TaskFilter, TaskFilterBackend
 from tasks.idempotency import body_fingerprint, idempotency_key, idempotent_response
 from tasks.models import Task, TaskQuerySet
 from tasks.pagination import TaskPagination
-from tasks.schema import task_schema
+from tasks.schema import changes_schema, task_schema
 from tasks.serializers import TaskSerializer
 from tasks.services import task_delete, task_total, task_update
+from tasks.sync import changes_since
 
 WRITE_METHODS = {"PUT", "PATCH", "DELETE"}
 
@@ -117,3 +119,27 @@ class TaskViewSet(viewsets.ModelViewSet):
 
     def get_success_headers(self, data: Any) -> dict[str, str]:
         return {"Location": reverse("task-detail", args=[data["id"]])}
+
+
+class TaskChangesView(APIView):
+    """What changed among the caller's tasks since a cursor, for clients that keep a local copy."""
+
+    @changes_schema
+    def get(self, request: Request) -> Response:
+        query = ChangesForm(request.query_params, owner=request.user)
+        if not query.is_valid():
+            raise InvalidQueryParameters.from_form_errors(query.errors)
+        page = changes_since(
+            owner=request.user,  # type: ignore[arg-type]
+            cursor=query.cleaned_data["cursor"],
+            limit=query.cleaned_data["limit"] or ChangesForm.default_limit,
+        )
+        represent = TaskSerializer().to_representation
+        return Response(
+            {
+                "tasks": [represent(task) for task in page.tasks],
+                "deleted": page.deleted,
+                "cursor": page.cursor.dumps(),
+                "more": page.more,
+            }
+        )

@@ -14,6 +14,7 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.management import call_command
 from django.urls import reverse
 from rest_framework import serializers
 from rest_framework.test import APIClient
@@ -48,6 +49,7 @@ def schema(anon_client: APIClient) -> dict[str, Any]:
 # Every operation that needs credentials.
 AUTHENTICATED_OPERATIONS = [
     ("get", "/tasks"),
+    ("get", "/tasks/changes"),
     ("post", "/tasks"),
     ("get", "/tasks/{id}"),
     ("put", "/tasks/{id}"),
@@ -229,6 +231,7 @@ def test_schema_documents_the_canonical_paths_without_trailing_slash(schema):
     assert set(schema["paths"]) == {
         "/tasks",
         "/tasks/{id}",
+        "/tasks/changes",
         "/auth/token",
         "/auth/logout",
         "/auth/me",
@@ -249,6 +252,7 @@ def test_schema_documents_every_method_each_route_answers(schema):
     assert methods == {
         "/tasks": {"get", "post"},
         "/tasks/{id}": {"get", "put", "patch", "delete"},
+        "/tasks/changes": {"get"},
         "/auth/token": {"post"},
         "/auth/logout": {"post"},
         "/auth/me": {"get"},
@@ -513,6 +517,7 @@ def test_list_200_is_the_page_envelope_of_tasks(schema):
     [
         ("Task", TASK_FIELDS),
         ("PaginatedTaskList", {"items", "total", "limit", "offset", "next", "previous"}),
+        ("TaskChanges", {"tasks", "deleted", "cursor", "more"}),
         ("Token", {"token", "expires_at"}),
         ("Problem", {"type", "title", "status", "detail"}),
     ],
@@ -588,6 +593,7 @@ def test_problem_schema_has_the_rfc_9457_members(schema):
         ("get", "/tasks", {400, 401}),
         ("post", "/tasks", {400, 401, 409, 413, 415, 422}),
         ("get", "/tasks/{id}", {401, 404}),
+        ("get", "/tasks/changes", {400, 401, 410}),
         ("patch", "/tasks/{id}", {400, 401, 404, 412, 413, 415}),
         ("put", "/tasks/{id}", {400, 401, 404, 412, 413, 415}),
         ("delete", "/tasks/{id}", {401, 404, 412}),
@@ -614,6 +620,7 @@ def test_operation_documents_its_error_statuses_as_problems(schema, method, path
     ("method", "path", "status", "body"),
     [
         ("get", "/tasks", 200, "PaginatedTaskList"),
+        ("get", "/tasks/changes", 200, "TaskChanges"),
         ("post", "/tasks", 201, "Task"),
         ("get", "/tasks/{id}", 200, "Task"),
         ("get", "/tasks/{id}", 304, None),
@@ -835,6 +842,26 @@ class Caller:
     def others(self) -> str:
         return detail(cast(Task, TaskFactory(owner=self.other)))
 
+    def changes_after_a_deletion(self) -> Any:
+        """An incremental sync that brings a changed task and a deleted id, with more to come."""
+        cursor = self.api.get(reverse("task-changes")).json()["cursor"]
+        self.own_task().delete()
+        self.own_task()
+        self.own_task()
+        response = self.api.get(reverse("task-changes"), {"cursor": cursor, "limit": "2"})
+        assert response.json()["deleted"] and response.json()["tasks"] and response.json()["more"]
+        return response
+
+    def changes_after_a_purge(self) -> Any:
+        """A cursor from before deletions that were since purged."""
+        self.own_task()
+        cursor = self.api.get(reverse("task-changes")).json()["cursor"]
+        self.own_task().delete()
+        with self.monkeypatch.context() as patch:
+            patch.setattr(settings, "SYNC_RETENTION_DAYS", 0)
+            call_command("purge_sync_log", verbosity=0)
+        return self.api.get(reverse("task-changes"), {"cursor": cursor})
+
     def middle_page(self) -> Any:
         """Page 2 of 3: a full envelope with next and previous links, and a Link header."""
         for _ in range(5):
@@ -913,6 +940,15 @@ SCENARIOS: dict[str, tuple[str, str, int, Callable[[Caller], Any]]] = {
     "list-empty": ("get", "/tasks", 200, lambda c: c.api.get(c.tasks)),
     "list-bad-query": ("get", "/tasks", 400, lambda c: c.api.get(c.tasks, {"limit": "101", "ordering": "x"})),
     "list-anonymous": ("get", "/tasks", 401, lambda c: c.anon.get(c.tasks)),
+    "changes": ("get", "/tasks/changes", 200, lambda c: c.changes_after_a_deletion()),
+    "changes-bad-query": (
+        "get",
+        "/tasks/changes",
+        400,
+        lambda c: c.api.get(reverse("task-changes"), {"limit": "0", "cursor": "x"}),
+    ),
+    "changes-purged": ("get", "/tasks/changes", 410, lambda c: c.changes_after_a_purge()),
+    "changes-anonymous": ("get", "/tasks/changes", 401, lambda c: c.anon.get(reverse("task-changes"))),
     "retrieve": ("get", "/tasks/{id}", 200, lambda c: c.api.get(c.own(done=True))),
     "retrieve-not-modified": (
         "get",

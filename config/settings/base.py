@@ -284,3 +284,7 @@ LOGGING = {
     # django-guid says at INFO, for every request, whether the id was sent.
     "loggers": {"django_guid": {"level": "WARNING"}},
 }
+
+# How long GET /tasks/changes remembers deleted task ids (manage.py purge_sync_log
+# forgets older ones); a client that has not synced for longer starts again.
+SYNC_RETENTION_DAYS = env.int("SYNC_RETENTION_DAYS", default=30)

@@ -28,6 +28,7 @@ PINNED_ENVIRONMENT = {
     "DJANGO_LOG_LEVEL": "INFO",
     "DJANGO_LOG_FORMAT": "plain",
     "DATABASE_CONNECT_TIMEOUT": "5",
+    "SYNC_RETENTION_DAYS": "30",
 }
 os.environ.update(PINNED_ENVIRONMENT)
 # prometheus-client switches to files shared by gunicorn's workers whenever
