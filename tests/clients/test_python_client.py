@@ -259,6 +259,47 @@ def retried_create(gen: Generated, client: Any) -> None:
     assert [item.id for item in listed.parsed.items] == [first.parsed.id]
 
 
+def sync(gen: Generated, client: Any) -> None:
+    """A local copy kept by listChanges, a few changes a page: it ends equal to the list, and an
+    incremental sync brings a create, a change and a deletion; a made-up cursor is a 400 problem."""
+    ops, models = gen.ops, gen.models
+    copy: dict[int, Any] = {}
+
+    def drain(cursor: str | None = None) -> str:
+        while True:
+            since = {"cursor": cursor} if cursor else {}  # from the beginning without one
+            page = ops["list_changes"].sync_detailed(client=client, limit=2, **since)
+            assert isinstance(page.parsed, models.TaskChanges), page.content
+            copy.update({task.id: task for task in page.parsed.tasks})
+            for deleted in page.parsed.deleted:
+                copy.pop(deleted, None)
+            cursor = page.parsed.cursor
+            if not page.parsed.more:
+                return page.parsed.cursor
+
+    def server_tasks() -> dict[int, Any]:
+        listed = ops["list_tasks"].sync_detailed(client=client, limit=100)
+        assert isinstance(listed.parsed, models.PaginatedTaskList)
+        return {task.id: task.to_dict() for task in listed.parsed.items}
+
+    cursor = drain()
+    assert {task_id: task.to_dict() for task_id, task in copy.items()} == server_tasks()
+
+    added = ops["create_task"].sync_detailed(client=client, body=models.TaskRequest(title="sync me"))
+    assert isinstance(added.parsed, models.Task)
+    some = next(task_id for task_id in copy if task_id != added.parsed.id)
+    ops["update_task"].sync_detailed(client=client, id=some, body=models.PatchedTaskRequest(done=True))
+    ops["delete_task"].sync_detailed(client=client, id=added.parsed.id)
+    drain(cursor)
+    assert {task_id: task.to_dict() for task_id, task in copy.items()} == server_tasks()
+    assert copy[some].done is True and added.parsed.id not in copy
+
+    made_up = ops["list_changes"].sync_detailed(client=client, cursor="made-up")
+    assert made_up.status_code == HTTPStatus.BAD_REQUEST
+    assert isinstance(made_up.parsed, models.Problem)
+    assert [error.parameter for error in made_up.parsed.errors] == ["cursor"]
+
+
 def sessions(gen: Generated, client: Any, account: Account) -> None:
     """getMe names the user; a second device's login makes two tokens, exactly one of them current;
     revoking it by id ends it (401); revoking the others ends a third device's."""
@@ -352,6 +393,7 @@ def test_scenario_through_every_operation(api, server: Server, account: Account,
     laptop = gen.log_in(account, device="tasks-laptop/1.0")
     tasks(gen, laptop)
     retried_create(gen, laptop)
+    sync(gen, laptop)
     sessions(gen, laptop, account)
     password_change(gen, laptop, account)
     log_out(gen, laptop)

@@ -174,6 +174,49 @@ async function retriedCreate(client: Api): Promise<void> {
   step("listTasks after retries", listed.response.status);
 }
 
+// A local copy kept by listChanges, two changes a page: it ends equal to the
+// list, and an incremental sync brings a create, a change and a deletion.
+async function sync(client: Api): Promise<void> {
+  const copy = new Map<number, Task>();
+  const drain = async (from?: string): Promise<string> => {
+    let cursor = from;
+    for (;;) {
+      const page = await client.GET("/tasks/changes", { params: { query: { cursor, limit: 2 } } });
+      check(page.data !== undefined, `listChanges: ${page.response.status}`);
+      for (const task of page.data.tasks) copy.set(task.id, task);
+      for (const id of page.data.deleted) copy.delete(id);
+      cursor = page.data.cursor;
+      if (!page.data.more) return cursor;
+    }
+  };
+  const sameAsServer = async (): Promise<boolean> => {
+    const listed = await client.GET("/tasks", { params: { query: { limit: 100 } } });
+    check(listed.data !== undefined, "listTasks for sync");
+    const server = new Map(listed.data.items.map((task) => [task.id, JSON.stringify(task)]));
+    return server.size === copy.size && [...copy].every(([id, task]) => server.get(id) === JSON.stringify(task));
+  };
+
+  const cursor = await drain();
+  check(await sameAsServer(), "the synced copy is the server's tasks");
+  step("listChanges from the beginning", 200);
+
+  const added = await client.POST("/tasks", { body: { title: "sync me" } });
+  check(added.data !== undefined, "createTask for sync");
+  const some = [...copy.keys()].find((id) => id !== added.data.id);
+  check(some !== undefined, "a task to change");
+  await client.PATCH("/tasks/{id}", { params: { path: { id: some } }, body: { done: true } });
+  await client.DELETE("/tasks/{id}", { params: { path: { id: added.data.id } } });
+  await drain(cursor);
+  check(await sameAsServer(), "the incremental sync caught up");
+  check(copy.get(some)?.done === true && !copy.has(added.data.id), "change and deletion synced");
+  step("listChanges incremental", 200);
+
+  const madeUp = await client.GET("/tasks/changes", { params: { query: { cursor: "made-up" } } });
+  const madeUpProblem = problem(madeUp.error, 400);
+  check(madeUpProblem.errors?.some((error) => error.parameter === "cursor") === true, "400 names cursor");
+  step("listChanges made-up cursor", madeUp.response.status);
+}
+
 // Who am I, and the tokens of each device: revoke one by its id, then all the others.
 async function sessions(client: Api): Promise<void> {
   const me = await client.GET("/auth/me");
@@ -255,6 +298,7 @@ await probe();
 const laptop = await logIn("tasks-laptop/1.0");
 await tasks(laptop);
 await retriedCreate(laptop);
+await sync(laptop);
 await sessions(laptop);
 await changePassword(laptop);
 await logOut(laptop);
