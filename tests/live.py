@@ -195,20 +195,25 @@ def stop_server(server: Server) -> None:
 stop_gunicorn = stop_server
 
 
+def deploy(env: dict[str, str]) -> None:
+    """What a deploy runs (`migrate`, `collectstatic`, nothing else), and a first user."""
+    manage(env, "migrate", "--no-input")
+    manage(env, "collectstatic", "--no-input")
+    manage(
+        env | {"DJANGO_SUPERUSER_PASSWORD": PASSWORD},
+        "createsuperuser",
+        "--no-input",
+        f"--username={USERNAME}",
+        "--email=serving@example.com",
+    )
+
+
 @contextmanager
 def serving(tmp_path: Path, static_root: Path, **extra_env: str) -> Iterator[Server]:
     """Gunicorn on a fresh, migrated database with one user, logged in with a bearer token."""
     with fresh_database(tmp_path) as database_url:
         env = production_env(database_url, static_root, **extra_env)
-        manage(env, "migrate", "--no-input")
-        manage(env, "collectstatic", "--no-input")
-        manage(
-            env | {"DJANGO_SUPERUSER_PASSWORD": PASSWORD},
-            "createsuperuser",
-            "--no-input",
-            f"--username={USERNAME}",
-            "--email=serving@example.com",
-        )
+        deploy(env)
         running = start_gunicorn(env, tmp_path / "gunicorn.log")
         try:
             reply = running.request(

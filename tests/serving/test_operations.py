@@ -19,6 +19,7 @@ from tests.live import (
     USERNAME,
     Reply,
     Server,
+    deploy,
     fresh_database,
     manage,
     production_env,
@@ -44,19 +45,6 @@ def wait_for(condition: Callable[[], Any], what: str, seconds: float = 60) -> An
     pytest.fail(f"gave up waiting for {what}")
 
 
-def prepare(env: dict[str, str]) -> None:
-    manage(env, "migrate", "--no-input")
-    manage(env, "createcachetable")
-    manage(env, "collectstatic", "--no-input")
-    manage(
-        env | {"DJANGO_SUPERUSER_PASSWORD": PASSWORD},
-        "createsuperuser",
-        "--no-input",
-        f"--username={USERNAME}",
-        "--email=serving@example.com",
-    )
-
-
 def log_in(server: Server, username: str = USERNAME) -> str:
     reply = server.request("POST", "/auth/token", {"username": username, "password": PASSWORD}, auth=False)
     assert reply.status == 200, reply.body
@@ -76,7 +64,7 @@ def ops_server(tmp_path_factory: pytest.TempPathFactory, static_root: Path) -> I
             PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
         ) | {"GUNICORN_ACCESS_LOG": "-"}
         (tmp_path / "metrics").mkdir()
-        prepare(env)
+        deploy(env)
         manage(
             env,
             "shell",
@@ -276,7 +264,7 @@ def test_postgresql_outage_is_503_and_the_service_recovers_by_itself(
     """PostgreSQL stops under gunicorn: 503 + Retry-After problems, one log line each; back when it is."""
     with postgres_server() as postgres:
         env = production_env(postgres.url, static_root, WEB_CONCURRENCY="2")
-        prepare(env)
+        deploy(env)
         server = start_gunicorn(env, tmp_path / "gunicorn.log")
         try:
             server.token = log_in(server)
@@ -310,7 +298,7 @@ def test_sqlite_locked_past_its_busy_timeout_is_503(tmp_path: Path, static_root:
     """A write that waits out SQLite's busy timeout behind another writer is an outage, not a bug."""
     database = tmp_path / "locked.sqlite3"
     env = production_env(f"sqlite:///{database}", static_root, WEB_CONCURRENCY="1")
-    prepare(env)
+    deploy(env)
     server = start_gunicorn(env, tmp_path / "gunicorn.log")
     try:
         server.token = log_in(server)
