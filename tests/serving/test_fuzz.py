@@ -53,12 +53,17 @@ expected-statuses = [
     "400", "401", "403", "404", "405", "406", "409", "412", "415", "422", "428", "429", "5xx",
 ]
 
-# A list cursor is minted by the server and signed: only one read from a
-# `next` or `previous` link is valid, and a made-up one is a 400 by design, so
-# the fuzz pages without one (empty means not given).
-# tasks/tests/test_cursor_paging.py follows real cursors and forged ones.
+# Cursors are minted by the server and signed: only one read from a list's
+# `next` or `previous` link, or from a sync answer, is valid, and a made-up
+# one is a 400 by design, so the fuzz goes without (empty means not given).
+# tasks/tests/test_cursor_paging.py and test_changes.py follow real cursors and
+# forged ones.
 [[operations]]
 include-operation-id = "listTasks"
+parameters = {{ cursor = "" }}
+
+[[operations]]
+include-operation-id = "listChanges"
 parameters = {{ cursor = "" }}
 
 # No document can know the caller's password: a well-formed change with the
