@@ -29,7 +29,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, WebError, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Request,
+    WebError,
+    expect,
+    sync_playwright,
+)
 
 from tests.live import (
     ROOT,
@@ -56,6 +64,8 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 TIMEOUT_MS = 10_000
+# Assertions wait as long as actions do: CI shares two cores with the server.
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import BrowserWatch, LiveApp
 
@@ -25,6 +25,8 @@ GROCERIES = [
 # Bob's task: its words must never reach Alice's pages, not even when she searches for groceries.
 BOBS_SECRET = "zebra-umbrella"
 BOBS_TITLE = f"Bob's groceries: {BOBS_SECRET}"
+# The computed transform of a dialog at rest.
+IDENTITY = "matrix(1, 0, 0, 1, 0, 0)"
 
 
 def shown_response(page: Page) -> tuple[str, Any]:
@@ -43,6 +45,17 @@ def shown_titles(page: Page) -> list[str]:
 
 def assert_no_secret(page: Page) -> None:
     assert BOBS_SECRET not in page.content()
+
+
+def open_filters(page: Page) -> Locator:
+    """Open DRF's Filters modal and wait out Bootstrap's slide-in: a click on the
+    form while the dialog still moves can land on the backdrop, which closes it."""
+    page.get_by_role("button", name="Filters").click()
+    # Not get_by_role: DRF's modal keeps aria-hidden="true" while it is open.
+    filters = page.locator("#filtersModal")
+    expect(filters).to_be_visible()
+    expect(filters.locator(".modal-dialog")).to_have_css("transform", IDENTITY)
+    return filters
 
 
 def test_user_logs_in_pages_filters_creates_edits_and_logs_out(
@@ -84,10 +97,7 @@ def test_user_logs_in_pages_filters_creates_edits_and_logs_out(
     expect(pagination.locator("li.active")).to_have_text("1")
     assert shown_titles(page) == [title for title, _ in ERRANDS[:20]]
 
-    page.get_by_role("button", name="Filters").click()
-    # Not get_by_role: DRF's modal keeps aria-hidden="true" while it is open.
-    filters = page.locator("#filtersModal")
-    expect(filters).to_be_visible()
+    filters = open_filters(page)
     expect(filters.get_by_label("Done")).to_have_value("")  # no filter on done until one is chosen
     filters.get_by_label("Search").fill("groceries")
     filters.locator("button", has_text="Submit").click()
@@ -95,7 +105,7 @@ def test_user_logs_in_pages_filters_creates_edits_and_logs_out(
     assert shown_titles(page) == GROCERIES
     assert_no_secret(page)
 
-    page.get_by_role("button", name="Filters").click()
+    open_filters(page)
     expect(filters.get_by_label("Search")).to_have_value("groceries")
     filters.get_by_label("Done").select_option("true")
     filters.locator("button", has_text="Submit").click()
