@@ -31,15 +31,14 @@ def token_issue(*, user: AbstractBaseUser, user_agent: str) -> tuple[AuthToken, 
     return token, secret
 
 
-def token_mark_used(*, token: AuthToken, now: datetime) -> None:
+def token_mark_used(*, token: AuthToken, now: datetime, recorded: bool) -> None:
     """Record that `token` authenticated a request now, unless that is already known to the minute.
 
-    The WHERE clause makes the write conditional in the database too, so
-    workers racing on one token write once.
+    `recorded`: the token has its detail row. The WHERE clause makes the
+    write conditional in the database too, so workers racing on one token
+    write once.
     """
-    try:
-        token.detail  # noqa: B018  # loaded with the token; tells whether the row exists
-    except TokenDetail.DoesNotExist:
+    if not recorded:
         # A token issued some other way (knox directly): give it its row.
         TokenDetail.objects.bulk_create([TokenDetail(token=token, last_used_at=now)], ignore_conflicts=True)
         return

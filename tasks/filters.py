@@ -132,6 +132,16 @@ class TaskFilter(filters.FilterSet):
         fields = ["done", "search", "updated_after", "ordering"]
         form = TaskListForm
 
+    form_class: type[forms.Form] | None = None
+
+    def get_form_class(self) -> type[forms.Form]:
+        # django-filter builds a form class per request; these filters' fields
+        # never depend on the request, so one class serves every request.
+        cls = type(self)
+        if cls.form_class is None:
+            cls.form_class = super().get_form_class()
+        return cls.form_class
+
     def filter_queryset(self, queryset: QuerySet[Task]) -> QuerySet[Task]:
         # The form also holds the paging parameters, which filter nothing.
         for name, task_filter in self.filters.items():

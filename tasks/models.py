@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from api.compiled import CompiledQuery
 
 
 class UnicodeLower(Lower):
@@ -70,6 +72,21 @@ class Task(models.Model):
         return f'"{self.pk}-{self.version}"'
 
 
+TASK_FIELDS = [field.attname for field in Task._meta.concrete_fields]
+# GET /tasks/{id}'s read, compiled once (api/compiled.py).
+OWNED_TASK = CompiledQuery(
+    lambda owner_id, pk: Task.objects.filter(owner_id=owner_id, pk=pk).values_list(*TASK_FIELDS),
+    owner_id=-7_000_000_001,
+    pk=-7_000_000_002,
+)
+
+
+def owned_task(*, owner_id: int, pk: int) -> Task | None:
+    """The task `pk` if `owner_id` owns it."""
+    row = OWNED_TASK.first(owner_id=owner_id, pk=pk)
+    return None if row is None else Task.from_db(DEFAULT_DB_ALIAS, TASK_FIELDS, row)
+
+
 class TaskTally(models.Model):
     """How many tasks each owner has, and how many of them are done.
 
@@ -100,10 +117,17 @@ class TaskTally(models.Model):
     @classmethod
     def count_of(cls, owner: AbstractBaseUser, *, done: bool | None = None) -> int:
         """How many tasks `owner` has: all of them, or only those with `done` as given."""
-        total, done_count = cls.objects.filter(owner=owner).values_list("total", "done").first() or (0, 0)
+        total, done_count = TALLY_OF_OWNER.first(owner_id=owner.pk) or (0, 0)
         if done is None:
             return total
         return done_count if done else total - done_count
+
+
+# Read on every list request: compiled once (api/compiled.py).
+TALLY_OF_OWNER = CompiledQuery(
+    lambda owner_id: TaskTally.objects.filter(owner_id=owner_id).values_list("total", "done"),
+    owner_id=-7_000_000_001,
+)
 
 
 class IdempotencyKey(models.Model):

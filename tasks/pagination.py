@@ -1,4 +1,7 @@
-from typing import Any
+import functools
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 from rest_framework.pagination import LimitOffsetPagination
@@ -6,8 +9,75 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from tasks.cursor import Paging, edge_cursor, seek
+from api.compiled import CompiledQuery
+from tasks.cursor import PageCursor, Paging, edge_cursor, seek
 from tasks.filters import TaskListForm
+from tasks.models import Task
+
+# Reads `limit` tasks of a list: those beyond a cursor's edge, nearest first,
+# or from an offset.
+PageFetcher = Callable[[PageCursor | None, int], list[Any]]
+
+
+def queryset_pages(tasks: QuerySet[Task], *, paging: Paging) -> PageFetcher:
+    """Pages of any filtered and ordered list of tasks, as model instances."""
+
+    def fetch(cursor: PageCursor | None, offset: int) -> list[Task]:
+        beyond = tasks if cursor is None else seek(tasks, cursor=cursor, ordering=paging.ordering)
+        return list(beyond[offset : offset + paging.limit])
+
+    return fetch
+
+
+class TaskRow(NamedTuple):
+    """A task as a list shows it, read without building a model."""
+
+    id: int
+    title: str
+    done: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+@functools.cache
+def id_ordered_query(*, done: bool | None, ascending: bool, seek: str | None) -> CompiledQuery:
+    """The owner's tasks in id order, maybe only those with `done`, maybe only those beyond an id."""
+
+    def build(owner_id: int, pk: int = 0) -> QuerySet[Task]:
+        tasks = Task.objects.filter(owner_id=owner_id)
+        if done is not None:
+            tasks = tasks.filter(done=done)
+        if seek is not None:
+            tasks = tasks.filter(**{f"id__{seek}": pk})
+        return tasks.order_by("id" if ascending else "-id").values_list(*TaskRow._fields)
+
+    examples = {"owner_id": -7_000_000_001} | ({"pk": -7_000_000_002} if seek else {})
+    return CompiledQuery(build, **examples)
+
+
+def id_ordered_pages(*, owner_id: int, done: bool | None, paging: Paging) -> PageFetcher:
+    """Pages of a list ordered by id (either way) and filtered by `done` at most, as TaskRows.
+
+    The most common lists, read with SQL compiled once per shape; the same
+    rows as queryset_pages() gives for them.
+    """
+    descending = paging.ordering.startswith("-")
+
+    def fetch(cursor: PageCursor | None, offset: int) -> list[Any]:
+        if cursor is None:
+            query = id_ordered_query(done=done, ascending=not descending, seek=None)
+            rows = query.rows(limit=paging.limit, offset=offset, owner_id=owner_id)
+        else:
+            upward = cursor.forward != descending
+            query = id_ordered_query(done=done, ascending=upward, seek="gt" if upward else "lt")
+            rows = query.rows(limit=paging.limit, offset=offset, owner_id=owner_id, pk=cursor.pk)
+        return [TaskRow(*row) for row in rows]
+
+    return fetch
 
 
 class TaskPagination(LimitOffsetPagination):
@@ -30,22 +100,20 @@ class TaskPagination(LimitOffsetPagination):
     paging: Paging
     page: list[Any]
 
-    def paginate(self, tasks: QuerySet[Any], request: Request, *, total: int, paging: Paging) -> list[Any]:
-        """The page of `tasks` that `paging` asks for, knowing there are `total` of them."""
+    def paginate(self, request: Request, *, fetch: "PageFetcher", total: int, paging: Paging) -> list[Any]:
+        """The page that `paging` asks for, knowing there are `total` tasks; `fetch` reads it."""
         self.request, self.paging = request, paging
         self.count, self.limit = total, paging.limit
         self.display_page_controls = total > paging.limit
         cursor = paging.cursor
         if cursor is None:
             self.offset = paging.offset
-            self.page = [] if self.offset >= total else list(tasks[self.offset : self.offset + self.limit])
+            self.page = [] if self.offset >= total else fetch(None, self.offset)
         elif cursor.forward:
             self.offset = cursor.offset
-            beyond = seek(tasks, cursor=cursor, ordering=paging.ordering)
-            self.page = [] if self.offset >= total else list(beyond[: self.limit])
+            self.page = [] if self.offset >= total else fetch(cursor, 0)
         else:
-            beyond = seek(tasks, cursor=cursor, ordering=paging.ordering)
-            self.page = list(beyond[: self.limit])[::-1]
+            self.page = fetch(cursor, 0)[::-1]
             # A short page reached the start (tasks went away since the link was made).
             self.offset = max(0, cursor.offset - self.limit) if len(self.page) == self.limit else 0
         return self.page

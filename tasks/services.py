@@ -1,4 +1,4 @@
-"""What the task endpoints do beyond plain CRUD: compare-and-swap writes and totals.
+"""What the task endpoints do beyond plain CRUD: compare-and-swap writes.
 
 Writes are compare-and-swap: the view checks If-Match against the version it
 read, and the UPDATE or DELETE here applies only while the row still has that
@@ -8,13 +8,12 @@ while Python validates and serializes.
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from tasks.conditional import PreconditionFailed
-from tasks.models import Task, TaskTally
+from tasks.models import Task
 
 
 def task_update(*, task: Task, changes: dict[str, Any], held_to_version: bool) -> Task:
@@ -36,13 +35,6 @@ def task_delete(*, task: Task, held_to_version: bool) -> None:
     """Delete `task`; with `held_to_version`, only if nobody wrote it since it was read."""
     deleted, _ = _as_read(task, held_to_version).delete()
     _check_written(deleted, task)
-
-
-def task_total(*, owner: AbstractBaseUser, tasks: QuerySet[Task], done: bool | None, counted: bool) -> int:
-    """A list's `total`. Filtered by `done` alone or not at all, the owner's tally
-    (one row, the same cost at a million tasks as at ten); with `counted` (any
-    other filter), COUNT(*) of the matching `tasks`."""
-    return tasks.count() if counted else TaskTally.count_of(owner, done=done)
 
 
 def _as_read(task: Task, held_to_version: bool) -> QuerySet[Task]:

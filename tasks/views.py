@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.http import Http404
 from django.urls import reverse
 from rest_framework import status, viewsets
 from rest_framework.exceptions import ValidationError
@@ -11,11 +12,11 @@ from api.problems import InvalidQueryParameters
 from tasks.conditional import PreconditionFailed, if_match_passes, if_none_match_matches
 from tasks.filters import ChangesForm, TaskFilter, TaskFilterBackend
 from tasks.idempotency import body_fingerprint, idempotency_key, idempotent_response
-from tasks.models import Task, TaskQuerySet
-from tasks.pagination import TaskPagination
+from tasks.models import Task, TaskQuerySet, TaskTally, owned_task
+from tasks.pagination import TaskPagination, id_ordered_pages, queryset_pages
 from tasks.schema import changes_schema, task_schema
 from tasks.serializers import TaskSerializer
-from tasks.services import task_delete, task_total, task_update
+from tasks.services import task_delete, task_update
 from tasks.sync import changes_since
 
 WRITE_METHODS = {"PUT", "PATCH", "DELETE"}
@@ -53,20 +54,26 @@ class TaskViewSet(viewsets.ModelViewSet):
         query = TaskFilter(request.query_params, queryset=self.get_queryset(), request=request)
         if not query.is_valid():
             raise InvalidQueryParameters.from_form_errors(query.errors)
-        tasks = query.qs
-        total = task_total(
-            owner=request.user,  # type: ignore[arg-type]
-            tasks=tasks,
-            done=query.done_given,
-            counted=query.narrows_beyond_done,
-        )
+        owner, paging, done = request.user, query.paging, query.done_given
+        # Unfiltered or filtered by done alone, the total is the owner's tally
+        # (one row at any size) and, in id order, a page comes from SQL
+        # compiled once; other lists count and read through the ORM.
+        narrowed = query.narrows_beyond_done
+        total = query.qs.count() if narrowed else TaskTally.count_of(owner, done=done)  # type: ignore[arg-type]
+        if narrowed or paging.ordering not in ("id", "-id"):
+            fetch = queryset_pages(query.qs, paging=paging)
+        else:
+            fetch = id_ordered_pages(owner_id=owner.pk, done=done, paging=paging)  # type: ignore[arg-type]
         paginator = self.paginator
         assert isinstance(paginator, TaskPagination)
-        page = paginator.paginate(tasks, request, total=total, paging=query.paging)
+        page = paginator.paginate(request, fetch=fetch, total=total, paging=paging)
         return paginator.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        task = self.get_object()
+        task = owned_task(owner_id=request.user.pk, pk=int(kwargs["pk"]))  # type: ignore[arg-type]
+        if task is None:
+            raise Http404
+        self.task = task
         if if_none_match_matches(request, task.etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED)
         return Response(self.get_serializer(task).data)
