@@ -34,6 +34,10 @@ class CursorField(forms.Field):
         return None if value in self.empty_values else load_cursor(str(value))
 
 
+# The list's parameters that leave no task out.
+NARROWING_NOTHING = frozenset({"limit", "offset", "cursor", "ordering", "done"})
+
+
 class TaskListForm(forms.Form):
     """The paging parameters; TaskFilter adds a field per filter, so that one
     form validates every parameter of the list and one 400 names them all."""
@@ -54,6 +58,28 @@ class TaskListForm(forms.Form):
 
     def ordering(self) -> str:
         return self.cleaned_data.get("ordering") or "id"
+
+    @property
+    def narrows_beyond_done(self) -> bool:
+        """A filter other than `done` leaves tasks out (ordering leaves none out); empty is not given."""
+        return any(self.data.get(name) for name in self.fields if name not in NARROWING_NOTHING)
+
+    @property
+    def done_given(self) -> bool | None:
+        """The `done` filter's value; None when not given."""
+        value = self.cleaned_data.get("done")
+        return value if isinstance(value, bool) else None
+
+    @property
+    def paging(self) -> Paging:
+        cleaned = self.cleaned_data
+        return Paging(
+            limit=cleaned["limit"] or self.default_limit,
+            offset=cleaned["offset"] or 0,
+            cursor=cleaned["cursor"],
+            ordering=self.ordering(),
+            scope=self.scope(),
+        )
 
     def scope(self) -> str:
         """The digest of this list's ordering and filters that its cursors carry."""
@@ -132,45 +158,27 @@ class TaskFilter(filters.FilterSet):
         fields = ["done", "search", "updated_after", "ordering"]
         form = TaskListForm
 
-    form_class: type[forms.Form] | None = None
+    form_class: type[TaskListForm] | None = None
+
+    @classmethod
+    def query_form(cls, data: Any) -> TaskListForm:
+        """A form for every parameter of the list, paging and filters, bound to `data`."""
+        if cls.form_class is None:
+            # django-filter builds this class per request; these filters' fields
+            # never depend on the request, so one class serves them all.
+            form_class = cls(queryset=Task.objects.none()).get_form_class()
+            assert issubclass(form_class, TaskListForm)
+            cls.form_class = form_class
+        return cls.form_class(data)
 
     def get_form_class(self) -> type[forms.Form]:
-        # django-filter builds a form class per request; these filters' fields
-        # never depend on the request, so one class serves every request.
-        cls = type(self)
-        if cls.form_class is None:
-            cls.form_class = super().get_form_class()
-        return cls.form_class
+        return type(self).form_class or super().get_form_class()
 
     def filter_queryset(self, queryset: QuerySet[Task]) -> QuerySet[Task]:
         # The form also holds the paging parameters, which filter nothing.
         for name, task_filter in self.filters.items():
             queryset = task_filter.filter(queryset, self.form.cleaned_data.get(name))
         return queryset
-
-    @property
-    def narrows_beyond_done(self) -> bool:
-        """A filter other than `done` leaves tasks out (ordering leaves none out); empty is not given."""
-        return any(self.data.get(name) for name in self.filters if name not in ("ordering", "done"))
-
-    @property
-    def done_given(self) -> bool | None:
-        """The `done` filter's value; None when not given."""
-        value = self.form.cleaned_data.get("done")
-        return value if isinstance(value, bool) else None
-
-    @property
-    def paging(self) -> Paging:
-        form = self.form
-        assert isinstance(form, TaskListForm)
-        cleaned = form.cleaned_data
-        return Paging(
-            limit=cleaned["limit"] or TaskListForm.default_limit,
-            offset=cleaned["offset"] or 0,
-            cursor=cleaned["cursor"],
-            ordering=form.ordering(),
-            scope=form.scope(),
-        )
 
     def filter_search(self, queryset: TaskQuerySet, name: str, value: str) -> QuerySet[Task]:
         return queryset.search(value)

@@ -51,19 +51,21 @@ class TaskViewSet(viewsets.ModelViewSet):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # One form validates every query parameter, filters and paging alike,
         # so one 400 names them all.
-        query = TaskFilter(request.query_params, queryset=self.get_queryset(), request=request)
+        query = TaskFilter.query_form(request.query_params)
         if not query.is_valid():
             raise InvalidQueryParameters.from_form_errors(query.errors)
         owner, paging, done = request.user, query.paging, query.done_given
+        narrowed = query.narrows_beyond_done
         # Unfiltered or filtered by done alone, the total is the owner's tally
         # (one row at any size) and, in id order, a page comes from SQL
-        # compiled once; other lists count and read through the ORM.
-        narrowed = query.narrows_beyond_done
-        total = query.qs.count() if narrowed else TaskTally.count_of(owner, done=done)  # type: ignore[arg-type]
+        # compiled once; other lists filter, count and read through the ORM.
         if narrowed or paging.ordering not in ("id", "-id"):
-            fetch = queryset_pages(query.qs, paging=paging)
+            tasks = TaskFilter(request.query_params, queryset=self.get_queryset(), request=request).qs
+            fetch = queryset_pages(tasks, paging=paging)
+            total = tasks.count() if narrowed else TaskTally.count_of(owner, done=done)  # type: ignore[arg-type]
         else:
             fetch = id_ordered_pages(owner_id=owner.pk, done=done, paging=paging)  # type: ignore[arg-type]
+            total = TaskTally.count_of(owner, done=done)  # type: ignore[arg-type]
         paginator = self.paginator
         assert isinstance(paginator, TaskPagination)
         page = paginator.paginate(request, fetch=fetch, total=total, paging=paging)
