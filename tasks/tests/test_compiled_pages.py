@@ -8,10 +8,11 @@ from unittest import mock
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from django.db.models import QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
 from tasks.cursor import edge_cursor
-from tasks.filters import TaskFilter
+from tasks.filters import TaskFilter, TaskListForm
 from tasks.models import Task
 from tasks.pagination import id_ordered_pages, queryset_pages
 from tasks.tests.helpers import as_json, detail_url, list_url
@@ -43,16 +44,18 @@ def interleaved(user: Any, other_user: Any) -> list[Task]:
     return list(Task.objects.filter(owner=user).order_by("id"))
 
 
-def list_query(user: Any, done: bool | None, ordering: str, cursor: str | None = None) -> TaskFilter:
-    """TaskFilter validated as GET /tasks validates its parameters."""
+def list_query(
+    user: Any, done: bool | None, ordering: str, cursor: str | None = None
+) -> tuple[TaskListForm, QuerySet[Task]]:
+    """The parameters validated as GET /tasks validates them, and the ORM's list for them."""
     data = {"ordering": ordering, "limit": str(LIMIT)}
     if done is not None:
         data["done"] = str(done).lower()
     if cursor is not None:
         data["cursor"] = cursor
-    query = TaskFilter(data, queryset=Task.objects.owned_by(user))
-    assert query.is_valid(), query.errors
-    return query
+    form = TaskFilter.query_form(data)
+    assert form.is_valid(), form.errors
+    return form, TaskFilter(data, queryset=Task.objects.owned_by(user)).qs
 
 
 def fields(page: list[Any]) -> list[tuple[tuple[Any, type], ...]]:
@@ -64,10 +67,10 @@ def assert_same_page(
     user: Any, done: bool | None, ordering: str, cursor: str | None, offset: int
 ) -> list[Any]:
     """The compiled page equals the ORM's, field by field; it is returned."""
-    query = list_query(user, done, ordering, cursor)
-    paging = query.paging
+    form, tasks = list_query(user, done, ordering, cursor)
+    paging = form.paging
     fast = id_ordered_pages(owner_id=user.pk, done=done, paging=paging)(paging.cursor, offset)
-    slow = queryset_pages(query.qs, paging=paging)(paging.cursor, offset)
+    slow = queryset_pages(tasks, paging=paging)(paging.cursor, offset)
     assert fields(fast) == fields(slow), (done, ordering, cursor, offset)
     return fast
 
@@ -95,7 +98,7 @@ def test_cursor_pages_equal_the_orms(user, other_user, interleaved, done, orderi
     gone = interleaved[20]
     Task.objects.filter(pk=gone.pk).delete()
     edges.append(gone)
-    scope = list_query(user, done, ordering).paging.scope
+    scope = list_query(user, done, ordering)[0].paging.scope
     pages = 0
     for edge in edges:
         cursor = edge_cursor(edge, forward=forward, offset=LIMIT, ordering=ordering, scope=scope)
