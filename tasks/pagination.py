@@ -2,12 +2,13 @@ import functools
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
+from urllib.parse import urlencode
 
 from django.db.models import QuerySet
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
+from rest_framework.utils.urls import remove_query_param
 
 from api.compiled import CompiledQuery
 from tasks.cursor import PageCursor, Paging, edge_cursor, seek
@@ -122,7 +123,7 @@ class TaskPagination(LimitOffsetPagination):
         if self.offset + self.limit >= self.count:
             return None
         if not self.page:  # nothing to seek from: skip rows
-            return replace_query_param(self.page_url(), self.offset_query_param, self.offset + self.limit)
+            return self.page_url(offset=self.offset + self.limit)
         return self.cursor_url(self.page[-1], forward=True, offset=self.offset + len(self.page))
 
     def get_previous_link(self) -> str | None:
@@ -131,20 +132,29 @@ class TaskPagination(LimitOffsetPagination):
         if self.offset <= self.limit:  # the first page: no cursor needed
             return self.page_url()
         if not self.page:
-            return replace_query_param(self.page_url(), self.offset_query_param, self.offset - self.limit)
+            return self.page_url(offset=self.offset - self.limit)
         return self.cursor_url(self.page[0], forward=False, offset=self.offset)
 
-    def page_url(self) -> str:
-        """This page's URL, filters kept, with the limit and without a position."""
-        url = self.request.build_absolute_uri()
-        url = remove_query_param(remove_query_param(url, self.offset_query_param), "cursor")
-        return replace_query_param(url, self.limit_query_param, self.limit)
+    def page_url(self, **position: int | str) -> str:
+        """This page's URL, filters kept, with the limit and `position` (an offset or a cursor), if any.
+
+        Parameters sorted, as DRF's replace_query_param() writes them.
+        """
+        params = {
+            name: values
+            for name, values in self.request.query_params.lists()
+            if name not in ("offset", "cursor", "limit")
+        }
+        params["limit"] = [str(self.limit)]
+        params.update((name, [str(value)]) for name, value in position.items())
+        query = urlencode(sorted(params.items()), doseq=True)
+        return self.request.build_absolute_uri(f"{self.request.path}?{query}")
 
     def cursor_url(self, edge: Any, *, forward: bool, offset: int) -> str:
         cursor = edge_cursor(
             edge, forward=forward, offset=offset, ordering=self.paging.ordering, scope=self.paging.scope
         )
-        return replace_query_param(self.page_url(), "cursor", cursor)
+        return self.page_url(cursor=cursor)
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         link = {"type": "string", "format": "uri", "nullable": True}
