@@ -3,20 +3,20 @@ from typing import Any
 from django.http import Http404
 from django.urls import reverse
 from rest_framework import status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.problems import InvalidQueryParameters
-from tasks.conditional import PreconditionFailed, if_match_passes, if_none_match_matches
+from tasks.conditional import PreconditionFailed, if_match_passes, if_match_versions, if_none_match_matches
 from tasks.filters import ChangesForm, TaskFilter, TaskFilterBackend
 from tasks.idempotency import body_fingerprint, idempotency_key, idempotent_response
 from tasks.models import Task, TaskQuerySet, TaskTally, owned_task
 from tasks.pagination import TaskPagination, id_ordered_pages, queryset_pages
 from tasks.schema import changes_schema, task_schema
 from tasks.serializers import TaskSerializer
-from tasks.services import task_delete, task_update
+from tasks.services import task_delete, task_update, task_write_refused
 from tasks.sync import changes_since
 
 WRITE_METHODS = {"PUT", "PATCH", "DELETE"}
@@ -72,7 +72,8 @@ class TaskViewSet(viewsets.ModelViewSet):
         return paginator.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        task = owned_task(owner_id=request.user.pk, pk=int(kwargs["pk"]))  # type: ignore[arg-type]
+        owner_id, pk = self.target()
+        task = owned_task(owner_id=owner_id, pk=pk)
         if task is None:
             raise Http404
         self.task = task
@@ -98,27 +99,52 @@ class TaskViewSet(viewsets.ModelViewSet):
         response["ETag"] = self.task.etag
         return response
 
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # Nothing is read first: the UPDATE checks the version and returns the row.
+        owner_id, pk = self.target()
+        versions = if_match_versions(request, pk)
+        if versions == ():
+            task_write_refused(owner_id=owner_id, pk=pk)
+        changes = self.validated_body(partial=kwargs.get("partial", False))
+        self.task = task_update(owner_id=owner_id, pk=pk, changes=changes, versions=versions)
+        return Response(self.get_serializer(self.task).data)
+
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # The document requires a body, as for every write; `{}` changes nothing.
         if request.stream is None:
             raise ValidationError("The request has no body: send a JSON object, {} to change nothing.")
-        return super().partial_update(request, *args, **kwargs)
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        owner_id, pk = self.target()
+        versions = if_match_versions(request, pk)
+        if versions == ():
+            task_write_refused(owner_id=owner_id, pk=pk)
+        task_delete(owner_id=owner_id, pk=pk, versions=versions)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def target(self) -> tuple[int, int]:
+        """The caller's id and the id of the task in the URL."""
+        owner_id = self.request.user.pk
+        assert owner_id is not None  # the permission class let in only a signed-in user
+        return owner_id, int(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+
+    def validated_body(self, *, partial: bool) -> dict[str, Any]:
+        """The body's changes, validated; for PUT an omitted `done` is false.
+
+        Preconditions come before the body (RFC 9110 section 13.2.2): with a
+        bad body, a missing task is still 404 and a stale If-Match 412.
+        """
+        try:
+            serializer = self.get_serializer(data=self.request.data, partial=partial)
+            serializer.is_valid(raise_exception=True)
+        except APIException:  # a malformed body, a wrong media type, invalid fields
+            self.get_object()
+            raise
+        return dict(serializer.validated_data)
 
     def perform_create(self, serializer: TaskSerializer) -> None:  # type: ignore[override]
         self.task = serializer.save(owner=self.request.user)
-
-    def perform_update(self, serializer: TaskSerializer) -> None:  # type: ignore[override]
-        assert serializer.instance is not None
-        self.task = task_update(
-            task=serializer.instance, changes=serializer.validated_data, held_to_version=self.holds_version()
-        )
-
-    def perform_destroy(self, task: Task) -> None:
-        task_delete(task=task, held_to_version=self.holds_version())
-
-    def holds_version(self) -> bool:
-        """If-Match named a version (not `*`): the write applies only to that one."""
-        return self.request.headers.get("If-Match", "*").strip() != "*"
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)

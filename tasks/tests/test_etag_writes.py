@@ -94,6 +94,19 @@ def test_each_api_write_raises_the_version_by_exactly_one(api_client: Any, user:
     assert Task.objects.get(pk=task.pk).version == 3
 
 
+def test_each_conditional_api_write_raises_the_version_by_exactly_one(api_client: Any, user: Any) -> None:
+    """A write under If-Match raises the version in its own UPDATE; the trigger adds nothing to it."""
+    task = make_task(owner=user)
+    patch = api_client.patch(
+        detail_url(task.pk), {"done": True}, format="json", headers={"If-Match": task.etag}
+    )
+    put = api_client.put(
+        detail_url(task.pk), {"title": "put"}, format="json", headers={"If-Match": patch["ETag"]}
+    )
+    assert (patch["ETag"], put["ETag"]) == (f'"{task.pk}-2"', f'"{task.pk}-3"')
+    assert Task.objects.get(pk=task.pk).version == 3
+
+
 @pytest.mark.parametrize("action", ["mark_done", "mark_not_done"])
 def test_admin_bulk_actions_and_change_form_change_the_etag(
     api_client: Any, user: Any, admin_user: Any, action: str

@@ -637,21 +637,79 @@ def test_retrieve_runs_a_constant_number_of_queries(api_client, populated, djang
 
 
 def test_patch_runs_a_constant_number_of_queries(api_client, populated, django_assert_num_queries):
-    """PATCH /tasks/{id}: token, select, one UPDATE, the re-read for the response; no owner reload."""
-    with django_assert_num_queries(4):
+    """PATCH /tasks/{id}: the token query and one UPDATE … RETURNING; no select before, no re-read after."""
+    with django_assert_num_queries(2) as captured:
         response = api_client.patch(detail_url(populated.pk), {"done": True}, format="json")
     assert response.status_code == 200
+    assert captured.captured_queries[-1]["sql"].startswith("UPDATE")
+    assert response.json() == as_json(populated)
 
 
 def test_put_runs_a_constant_number_of_queries(api_client, populated, django_assert_num_queries):
-    """PUT /tasks/{id}: token, select, one UPDATE, the re-read for the response; no owner reload."""
-    with django_assert_num_queries(4):
+    """PUT /tasks/{id}: the token query and one UPDATE … RETURNING; no select before, no re-read after."""
+    with django_assert_num_queries(2) as captured:
         response = api_client.put(detail_url(populated.pk), {"title": "Counted"}, format="json")
     assert response.status_code == 200
+    assert captured.captured_queries[-1]["sql"].startswith("UPDATE")
+    assert response.json() == as_json(populated)
 
 
 def test_delete_runs_a_constant_number_of_queries(api_client, populated, django_assert_num_queries):
-    """DELETE /tasks/{id}: token, select, one DELETE; no cascade collection before it."""
-    with django_assert_num_queries(3):
+    """DELETE /tasks/{id}: the token query and one DELETE; no select, no cascade collection before it."""
+    with django_assert_num_queries(2) as captured:
         response = api_client.delete(detail_url(populated.pk))
     assert response.status_code == 204
+    assert captured.captured_queries[-1]["sql"].startswith("DELETE")
+    assert not Task.objects.filter(pk=populated.pk).exists()
+
+
+@pytest.mark.parametrize("method", ["patch", "put"])
+def test_conditional_update_runs_as_many_queries_as_a_plain_one(
+    api_client, populated, django_assert_num_queries, method
+):
+    """PATCH or PUT with the current ETag in If-Match: the version is checked by the UPDATE itself."""
+    etag = api_client.get(detail_url(populated.pk))["ETag"]
+    with django_assert_num_queries(2):
+        response = getattr(api_client, method)(
+            detail_url(populated.pk), {"title": "Counted"}, format="json", headers={"If-Match": etag}
+        )
+    assert response.status_code == 200
+    assert response["ETag"] != etag
+
+
+@pytest.mark.parametrize(
+    ("method", "statement"), [("patch", "UPDATE"), ("put", "UPDATE"), ("delete", "DELETE")]
+)
+def test_stale_if_match_runs_one_more_query_to_answer_412(
+    api_client, populated, django_assert_num_queries, method, statement
+):
+    """A stale If-Match: token, the write that touches no row, and one existence check that makes it 412."""
+    headers = {"If-Match": api_client.get(detail_url(populated.pk))["ETag"]}
+    Task.objects.filter(pk=populated.pk).set_done(True)  # someone else writes first
+    before = snapshot(populated)
+    with django_assert_num_queries(3) as captured:
+        if method == "delete":
+            response = api_client.delete(detail_url(populated.pk), headers=headers)
+        else:
+            response = getattr(api_client, method)(
+                detail_url(populated.pk), {"title": "Late"}, format="json", headers=headers
+            )
+    assert_problem(response, 412)
+    assert captured.captured_queries[1]["sql"].startswith(statement)
+    assert snapshot(populated) == before
+
+
+@pytest.mark.parametrize(
+    ("if_match", "queries"),
+    [(None, 2), ("*", 2), (f'"{MISSING_ID}-1"', 3)],
+    ids=["no-if-match", "star", "a-version"],
+)
+def test_patch_of_a_missing_task_is_404_in_at_most_three_queries(
+    api_client, django_assert_num_queries, if_match, queries
+):
+    """PATCH of an id the caller has no task with: the UPDATE touches no row; only a version in
+    If-Match needs the existence check (gone: 404, changed: 412)."""
+    headers = {} if if_match is None else {"If-Match": if_match}
+    with django_assert_num_queries(queries):
+        response = api_client.patch(detail_url(MISSING_ID), {"done": True}, format="json", headers=headers)
+    assert_problem(response, 404)
