@@ -43,9 +43,6 @@ class TaskSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
             "updated_at": rfc3339(task.updated_at),
         }
 
-    def create(self, validated_data: dict[str, Any]) -> Task:
-        return Task.objects.create(**validated_data)
-
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not self.partial:
             # PUT replaces the whole task: an omitted `done` is reset.

@@ -1,8 +1,8 @@
-"""What the task endpoints do beyond plain CRUD: compare-and-swap writes.
+"""The task writes: each one statement, updates and deletes compare-and-swap.
 
-Writes are compare-and-swap and take one statement: the UPDATE or DELETE
-applies only while the row has a version If-Match named, and the UPDATE
-returns the row as written. Of two writers holding one ETag exactly one wins,
+A create is one INSERT … RETURNING. An UPDATE or DELETE applies only while
+the row has a version If-Match named, and the UPDATE returns the row as
+written. Of two writers holding one ETag exactly one wins,
 no lock is held while Python validates and serializes, and nothing is read
 first. Only a write that touched no row costs a second query, to tell a task
 that is gone (404) from one that changed (412).
@@ -28,6 +28,18 @@ from tasks.models import Task
 _FIELDS = Task._meta.concrete_fields
 _FIELD = {field.name: field for field in _FIELDS}
 _ATTNAMES = [field.attname for field in _FIELDS]
+
+
+def task_create(*, owner_id: int, fields: dict[str, Any]) -> Task:
+    """Insert a task of `owner_id` with validated `fields`; returns it as stored."""
+    connection = connections[router.db_for_write(Task)]
+    now = timezone.now()
+    written = {"owner": owner_id, "done": False, **fields, "created_at": now, "updated_at": now, "version": 1}
+    params = [_FIELD[name].get_db_prep_save(value, connection) for name, value in written.items()]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(connection.vendor, tuple(written)), params)
+        row = cursor.fetchone()
+    return _task_from_row(row, connection)
 
 
 def task_update(*, owner_id: int, pk: int, changes: dict[str, Any], versions: Sequence[int] | None) -> Task:
@@ -88,6 +100,17 @@ def _where(connection: BaseDatabaseWrapper, versions: int) -> str:
     if versions:
         where += f" AND {column['version']} IN ({', '.join(['%s'] * versions)})"
     return where
+
+
+@lru_cache(maxsize=64)
+def _insert_sql(vendor: str, names: tuple[str, ...]) -> str:
+    connection = connections[router.db_for_write(Task)]
+    table, column = _columns(connection)
+    returned = ", ".join(column[field.name] for field in _FIELDS)
+    return (
+        f"INSERT INTO {table} ({', '.join(column[name] for name in names)})"
+        f" VALUES ({', '.join(['%s'] * len(names))}) RETURNING {returned}"
+    )
 
 
 @lru_cache(maxsize=64)

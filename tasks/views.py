@@ -16,7 +16,7 @@ from tasks.models import Task, TaskQuerySet, TaskTally, owned_task
 from tasks.pagination import TaskPagination, id_ordered_pages, queryset_pages
 from tasks.schema import changes_schema, task_schema
 from tasks.serializers import TaskSerializer
-from tasks.services import task_delete, task_update, task_write_refused
+from tasks.services import task_create, task_delete, task_update, task_write_refused
 from tasks.sync import changes_since
 
 WRITE_METHODS = {"PUT", "PATCH", "DELETE"}
@@ -144,7 +144,11 @@ class TaskViewSet(viewsets.ModelViewSet):
         return dict(serializer.validated_data)
 
     def perform_create(self, serializer: TaskSerializer) -> None:  # type: ignore[override]
-        self.task = serializer.save(owner=self.request.user)
+        owner_id = self.request.user.pk
+        assert owner_id is not None  # the permission class let in only a signed-in user
+        self.task = serializer.instance = task_create(
+            owner_id=owner_id, fields=dict(serializer.validated_data)
+        )
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)

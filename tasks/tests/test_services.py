@@ -1,4 +1,4 @@
-"""The compare-and-swap writes of tasks/services.py, on the objects they return."""
+"""The one-statement writes of tasks/services.py, on the objects they return."""
 
 import datetime as dt
 from typing import Any
@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 
 from tasks.conditional import PreconditionFailed
-from tasks.models import Task
-from tasks.services import task_update
+from tasks.models import Task, TaskTally
+from tasks.services import task_create, task_update
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +20,21 @@ def columns(task: Task) -> dict[str, Any]:
 def stored(task: Task) -> dict[str, Any]:
     """Every column of `task` as the ORM reads it back."""
     return columns(Task.objects.get(pk=task.pk))
+
+
+@pytest.mark.parametrize("fields", [{"title": "Née"}, {"title": "Née", "done": True}])
+def test_create_returns_the_task_exactly_as_a_re_read_gives_it(user: Any, fields: dict[str, Any]) -> None:
+    """The row INSERT … RETURNING gives is the stored row: version 1, one UTC moment for both timestamps,
+    `done` false unless given; the triggers count it."""
+    created = task_create(owner_id=user.pk, fields=fields)
+    assert columns(created) == stored(created)
+    assert (created.owner_id, created.title, created.version) == (user.pk, "Née", 1)
+    assert created.done is fields.get("done", False)
+    assert created.created_at == created.updated_at
+    assert created.created_at.utcoffset() == dt.timedelta(0)
+    assert created._state.adding is False
+    assert TaskTally.count_of(user) == 1
+    assert TaskTally.count_of(user, done=True) == int(created.done)
 
 
 @pytest.mark.parametrize("versions", [None, "current"])
