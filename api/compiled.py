@@ -68,8 +68,11 @@ class CompiledQuery:
         """The rows for these parameter values, from `offset`, at most `limit` of them."""
         return self._run(values, limit=limit, offset=offset, using=using)
 
-    def first(self, *, using: str = DEFAULT_DB_ALIAS, **values: int | str) -> tuple[Any, ...] | None:
-        rows = self._run(values, limit=1, offset=0, using=using)
+    def first(
+        self, *, offset: int = 0, using: str = DEFAULT_DB_ALIAS, **values: int | str
+    ) -> tuple[Any, ...] | None:
+        """The row at `offset` (the first by default), or None."""
+        rows = self._run(values, limit=1, offset=offset, using=using)
         return rows[0] if rows else None
 
     def _run(

@@ -45,8 +45,11 @@ class TaskRow(NamedTuple):
 
 
 @functools.cache
-def id_ordered_query(*, done: bool | None, ascending: bool, seek: str | None) -> CompiledQuery:
-    """The owner's tasks in id order, maybe only those with `done`, maybe only those beyond an id."""
+def id_ordered_query(
+    *, done: bool | None, ascending: bool, seek: str | None, ids_only: bool = False
+) -> CompiledQuery:
+    """The owner's tasks in id order, maybe only those with `done`, maybe only those beyond an id;
+    their rows, or only their ids (read from the index alone)."""
 
     def build(owner_id: int, pk: int = 0) -> QuerySet[Task]:
         tasks = Task.objects.filter(owner_id=owner_id)
@@ -54,7 +57,8 @@ def id_ordered_query(*, done: bool | None, ascending: bool, seek: str | None) ->
             tasks = tasks.filter(done=done)
         if seek is not None:
             tasks = tasks.filter(**{f"id__{seek}": pk})
-        return tasks.order_by("id" if ascending else "-id").values_list(*TaskRow._fields)
+        columns = ("id",) if ids_only else TaskRow._fields
+        return tasks.order_by("id" if ascending else "-id").values_list(*columns)
 
     examples = {"owner_id": -7_000_000_001} | ({"pk": -7_000_000_002} if seek else {})
     return CompiledQuery(build, **examples)
@@ -69,9 +73,19 @@ def id_ordered_pages(*, owner_id: int, done: bool | None, paging: Paging) -> Pag
     descending = paging.ordering.startswith("-")
 
     def fetch(cursor: PageCursor | None, offset: int) -> list[Any]:
-        if cursor is None:
+        if cursor is None and offset:
+            # OFFSET reads the table row of every task it skips. Skipping
+            # through the (owner[, done], id) index alone to the page's first
+            # id, then reading from there, reads only the page's rows.
+            ids = id_ordered_query(done=done, ascending=not descending, seek=None, ids_only=True)
+            first = ids.first(offset=offset, owner_id=owner_id)
+            if first is None:
+                return []
+            query = id_ordered_query(done=done, ascending=not descending, seek="lte" if descending else "gte")
+            rows = query.rows(limit=paging.limit, owner_id=owner_id, pk=first[0])
+        elif cursor is None:
             query = id_ordered_query(done=done, ascending=not descending, seek=None)
-            rows = query.rows(limit=paging.limit, offset=offset, owner_id=owner_id)
+            rows = query.rows(limit=paging.limit, owner_id=owner_id)
         else:
             upward = cursor.forward != descending
             query = id_ordered_query(done=done, ascending=upward, seek="gt" if upward else "lt")

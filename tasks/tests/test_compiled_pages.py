@@ -218,6 +218,24 @@ def test_fast_list_pages_run_three_queries(api_client, interleaved, params, link
     assert not any("COUNT(" in query["sql"].upper() for query in captured.captured_queries)
 
 
+@pytest.mark.parametrize("params", [{}, {"ordering": "-id"}, {"done": "true"}], ids=["id", "-id", "done"])
+def test_an_offset_page_skips_through_the_index_then_reads_only_its_rows(
+    api_client, interleaved, params, django_assert_num_queries
+):
+    """At an offset: the token, the tally, the id at the offset (read from the index alone, the
+    only query with OFFSET), then the page from that id; the same page as the ORM's OFFSET gives."""
+    with django_assert_num_queries(4) as captured:
+        response = api_client.get(list_url(), {**params, "limit": 3, "offset": 5})
+    assert response.status_code == 200
+    skip, page = (query["sql"].upper() for query in captured.captured_queries[2:])
+    assert "OFFSET 5" in skip and "TITLE" not in skip
+    assert "OFFSET" not in page and "TITLE" in page
+    tasks = Task.objects.filter(owner=interleaved[0].owner).order_by(params.get("ordering", "id"))
+    if "done" in params:
+        tasks = tasks.filter(done=True)
+    assert [item["id"] for item in response.json()["items"]] == [task.pk for task in tasks[5:8]]
+
+
 @pytest.mark.parametrize(
     "params",
     [
