@@ -199,6 +199,7 @@ REST_FRAMEWORK = {
         "api.problems.ProblemJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.PreferredRendererNegotiation",
     "DEFAULT_PARSER_CLASSES": [
         "api.parsers.StrictJSONParser",
         "rest_framework.parsers.FormParser",
