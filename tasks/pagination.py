@@ -161,8 +161,12 @@ class TaskPagination(LimitOffsetPagination):
         }
         params["limit"] = [str(self.limit)]
         params.update((name, [str(value)]) for name, value in position.items())
-        query = urlencode(sorted(params.items()), doseq=True)
-        return self.request.build_absolute_uri(f"{self.request.path}?{query}")
+        return f"{self.list_url}?{urlencode(sorted(params.items()), doseq=True)}"
+
+    @functools.cached_property
+    def list_url(self) -> str:
+        """The list's absolute URL, without a query: built once for both links."""
+        return self.request.build_absolute_uri(self.request.path)
 
     def cursor_url(self, edge: Any, *, forward: bool, offset: int) -> str:
         cursor = edge_cursor(

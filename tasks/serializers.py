@@ -17,6 +17,21 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def task_representation(task: Any) -> dict[str, Any]:
+    """A task (a model or any row with its fields) as TaskSerializer's declared fields show it.
+
+    Built directly: DRF's per-field machinery was a third of the time of a
+    list request, and lists call this without building serializers at all.
+    """
+    return {
+        "id": task.id,
+        "title": task.title,
+        "done": task.done,
+        "created_at": rfc3339(task.created_at),
+        "updated_at": rfc3339(task.updated_at),
+    }
+
+
 class TaskSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     # Declared rather than derived from the model (ModelSerializer): DRF
     # rebuilt the derived fields for every request, most of a write's
@@ -33,15 +48,7 @@ class TaskSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     updated_at = serializers.DateTimeField(read_only=True)
 
     def to_representation(self, task: Task) -> dict[str, Any]:
-        # The same output as the declared fields give, built directly: DRF's
-        # per-field machinery was a third of the time of a list request.
-        return {
-            "id": task.id,
-            "title": task.title,
-            "done": task.done,
-            "created_at": rfc3339(task.created_at),
-            "updated_at": rfc3339(task.updated_at),
-        }
+        return task_representation(task)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not self.partial:

@@ -15,7 +15,7 @@ from tasks.idempotency import body_fingerprint, idempotency_key, idempotent_resp
 from tasks.models import Task, TaskQuerySet, TaskTally, owned_task
 from tasks.pagination import TaskPagination, id_ordered_pages, queryset_pages
 from tasks.schema import changes_schema, task_schema
-from tasks.serializers import TaskSerializer
+from tasks.serializers import TaskSerializer, task_representation
 from tasks.services import task_create, task_delete, task_update, task_write_refused
 from tasks.sync import changes_since
 
@@ -69,7 +69,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         paginator = self.paginator
         assert isinstance(paginator, TaskPagination)
         page = paginator.paginate(request, fetch=fetch, total=total, paging=paging)
-        return paginator.get_paginated_response(self.get_serializer(page, many=True).data)
+        return paginator.get_paginated_response([task_representation(task) for task in page])
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         owner_id, pk = self.target()
@@ -173,10 +173,9 @@ class TaskChangesView(APIView):
             cursor=query.cleaned_data["cursor"],
             limit=query.cleaned_data["limit"] or ChangesForm.default_limit,
         )
-        represent = TaskSerializer().to_representation
         return Response(
             {
-                "tasks": [represent(task) for task in page.tasks],
+                "tasks": [task_representation(task) for task in page.tasks],
                 "deleted": page.deleted,
                 "cursor": page.cursor.dumps(),
                 "more": page.more,
