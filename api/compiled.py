@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 
 # Parameters are marked by example values and found again by equality in the
@@ -22,12 +23,33 @@ from django.db.models import QuerySet
 MARKABLE = (int, str)
 
 
+# For each column that needs converting: its position, and the ORM's
+# converters for it with the expression they convert.
+Converters = list[tuple[int, tuple[list[Callable[..., Any]], Any]]]
+
+
+def convert_rows(
+    rows: list[tuple[Any, ...]], converters: Converters, connection: BaseDatabaseWrapper
+) -> list[tuple[Any, ...]]:
+    """Rows as the ORM gives them (on SQLite, datetimes arrive as text and booleans as integers)."""
+    if not converters:
+        return rows
+    converted = []
+    for row in rows:
+        converting = list(row)
+        for position, (functions, expression) in converters:
+            for convert in functions:
+                converting[position] = convert(converting[position], expression, connection)
+        converted.append(tuple(converting))
+    return converted
+
+
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
     params: tuple[Any, ...]
     slots: dict[str, int]  # parameter name -> its position in params
-    converters: list[tuple[int, tuple[list[Any], Any]]]  # column -> (converters, expression)
+    converters: Converters
 
 
 class CompiledQuery:
@@ -90,13 +112,4 @@ class CompiledQuery:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        if not compiled.converters:
-            return rows
-        converted = []
-        for row in rows:
-            converting = list(row)
-            for position, (functions, expression) in compiled.converters:
-                for convert in functions:
-                    converting[position] = convert(converting[position], expression, connection)
-            converted.append(tuple(converting))
-        return converted
+        return convert_rows(rows, compiled.converters, connection)

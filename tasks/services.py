@@ -11,16 +11,16 @@ The SQL is plain text built from the model's metadata: compiling the same
 ORM query on every request cost more than running it.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, NoReturn
 
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models.expressions import Col
 from django.http import Http404
 from django.utils import timezone
 
+from api.compiled import Converters, convert_rows
 from tasks.conditional import PreconditionFailed
 from tasks.models import Task
 
@@ -136,22 +136,18 @@ def _delete_sql(vendor: str, versions: int) -> str:
 
 
 def _task_from_row(row: Sequence[Any], connection: BaseDatabaseWrapper) -> Task:
-    """A Task from a row of every column, converted as a query's results are
-    (on SQLite, datetimes arrive as text and booleans as integers)."""
-    values = list(row)
-    for index, column, converters in _converters(connection):
-        for convert in converters:
-            values[index] = convert(values[index], column, connection)
+    """A Task from a row of every column, converted as a query's results are."""
+    [values] = convert_rows([tuple(row)], _converters(connection), connection)
     return Task.from_db(connection.alias, _ATTNAMES, values)
 
 
 @lru_cache(maxsize=16)  # per connection: each thread has its own
-def _converters(connection: BaseDatabaseWrapper) -> list[tuple[int, Col, list[Callable[..., Any]]]]:
-    """For each column that needs converting: its position, its expression, its converters."""
-    found = []
+def _converters(connection: BaseDatabaseWrapper) -> Converters:
+    """The ORM's converters for each column of a task that needs them."""
+    found: Converters = []
     for index, field in enumerate(_FIELDS):
         column = field.cached_col
         converters = [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
         if converters:
-            found.append((index, column, converters))
+            found.append((index, (converters, column)))
     return found
