@@ -37,3 +37,15 @@ def test_a_row_reads_as_its_model() -> None:
     task = make_task(owner=UserFactory())
     row = TaskRow(task.id, task.title, task.done, task.created_at, task.updated_at)
     assert task_representation(row) == TaskSerializer(task).data == by_declared_fields(task)
+
+
+def test_each_serializer_binds_copies_of_the_declared_fields() -> None:
+    first, second = TaskSerializer(data={"title": "a"}), TaskSerializer(data={"title": ""})
+    assert first.is_valid() and not second.is_valid()
+    declared = TaskSerializer._declared_fields
+    for name, field in declared.items():
+        assert first.fields[name] is not field and first.fields[name] is not second.fields[name]
+        assert first.fields[name].parent is first and second.fields[name].parent is second
+        assert field.parent is None  # the class's own fields are never bound
+    assert second.errors == {"title": ["This field may not be blank."]}
+    assert first.validated_data == {"title": "a", "done": False}
