@@ -2,6 +2,7 @@ import re
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 from knox.auth import TokenAuthentication
 from knox.crypto import hash_token
@@ -50,8 +51,8 @@ class BearerTokenAuthentication(TokenAuthentication):
         row = TOKEN_BY_DIGEST.first(digest=hash_token(token.decode()))
         if row is None:
             raise AuthenticationFailed("Invalid token.")
-        auth_token = AuthToken.from_db("default", TOKEN_FIELDS, row[: len(TOKEN_FIELDS)])
-        user = User.from_db("default", USER_FIELDS, row[len(TOKEN_FIELDS) : -1])
+        auth_token = AuthToken.from_db(DEFAULT_DB_ALIAS, TOKEN_FIELDS, row[: len(TOKEN_FIELDS)])
+        user = User.from_db(DEFAULT_DB_ALIAS, USER_FIELDS, row[len(TOKEN_FIELDS) : -1])
         auth_token.user = user
         last_used_at = row[-1]
         now = timezone.now()

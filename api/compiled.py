@@ -97,6 +97,10 @@ class CompiledQuery:
         rows = self._run(values, limit=1, offset=offset, using=using)
         return rows[0] if rows else None
 
+    def convert(self, rows: list[tuple[Any, ...]], *, using: str = DEFAULT_DB_ALIAS) -> list[tuple[Any, ...]]:
+        """Rows of this query's columns, read another way (RETURNING, say), converted as its own are."""
+        return convert_rows(rows, self.compiled(using).converters, connections[using])
+
     def _run(
         self, values: dict[str, int | str], *, limit: int | None, offset: int, using: str
     ) -> list[tuple[Any, ...]]:

@@ -75,11 +75,15 @@ def load_cursor(text: str) -> PageCursor:
     return PageCursor(forward=bool(forward), offset=offset, pk=pk, value=value, scope=scope)
 
 
+def seeks_upward(cursor: PageCursor, *, ordering: str) -> bool:
+    """The tasks beyond the cursor's edge lie above it in the column's ascending order."""
+    return cursor.forward != ordering.startswith("-")
+
+
 def seek(tasks: QuerySet[Task], *, cursor: PageCursor, ordering: str) -> QuerySet[Task]:
     """The tasks beyond the cursor's edge, nearest first: (column, id) > (value, pk) in the list's order."""
     field = ordering.lstrip("-")
-    upward = cursor.forward != ordering.startswith("-")
-    op = "gt" if upward else "lt"
+    op = "gt" if seeks_upward(cursor, ordering=ordering) else "lt"
     if field == "id":
         beyond = tasks.filter(**{f"id__{op}": cursor.pk})
     else:

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param
 
 from api.compiled import CompiledQuery
-from tasks.cursor import PageCursor, Paging, edge_cursor, seek
+from tasks.cursor import PageCursor, Paging, edge_cursor, seek, seeks_upward
 from tasks.filters import TaskListForm
 from tasks.models import Task
 
@@ -87,7 +87,7 @@ def id_ordered_pages(*, owner_id: int, done: bool | None, paging: Paging) -> Pag
             query = id_ordered_query(done=done, ascending=not descending, seek=None)
             rows = query.rows(limit=paging.limit, owner_id=owner_id)
         else:
-            upward = cursor.forward != descending
+            upward = seeks_upward(cursor, ordering=paging.ordering)
             query = id_ordered_query(done=done, ascending=upward, seek="gt" if upward else "lt")
             rows = query.rows(limit=paging.limit, offset=offset, owner_id=owner_id, pk=cursor.pk)
         return [TaskRow(*row) for row in rows]

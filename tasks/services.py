@@ -20,14 +20,12 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import Http404
 from django.utils import timezone
 
-from api.compiled import Converters, convert_rows
 from tasks.conditional import PreconditionFailed
-from tasks.models import Task
+from tasks.models import OWNED_TASK, TASK_FIELDS, Task, owned_task
 
-# Every column of a task, in the order Task.from_db() takes them.
+# Every column of a task, in the order of TASK_FIELDS (what RETURNING gives).
 _FIELDS = Task._meta.concrete_fields
 _FIELD = {field.name: field for field in _FIELDS}
-_ATTNAMES = [field.attname for field in _FIELDS]
 
 
 def task_create(*, owner_id: int, fields: dict[str, Any]) -> Task:
@@ -83,7 +81,7 @@ def task_write_refused(*, owner_id: int, pk: int) -> NoReturn:
 def _refuse(*, owner_id: int, pk: int, conditional: bool) -> NoReturn:
     """Nothing written: the task is gone (or never was the owner's), or, if
     the write was `conditional`, maybe another write changed its version."""
-    if conditional and Task.objects.filter(pk=pk, owner_id=owner_id).exists():
+    if conditional and owned_task(owner_id=owner_id, pk=pk) is not None:
         raise PreconditionFailed
     raise Http404
 
@@ -136,18 +134,6 @@ def _delete_sql(vendor: str, versions: int) -> str:
 
 
 def _task_from_row(row: Sequence[Any], connection: BaseDatabaseWrapper) -> Task:
-    """A Task from a row of every column, converted as a query's results are."""
-    [values] = convert_rows([tuple(row)], _converters(connection), connection)
-    return Task.from_db(connection.alias, _ATTNAMES, values)
-
-
-@lru_cache(maxsize=16)  # per connection: each thread has its own
-def _converters(connection: BaseDatabaseWrapper) -> Converters:
-    """The ORM's converters for each column of a task that needs them."""
-    found: Converters = []
-    for index, field in enumerate(_FIELDS):
-        column = field.cached_col
-        converters = [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
-        if converters:
-            found.append((index, (converters, column)))
-    return found
+    """A Task from a row of every column, converted as GET /tasks/{id}'s read converts its row."""
+    [values] = OWNED_TASK.convert([tuple(row)], using=connection.alias)
+    return Task.from_db(connection.alias, TASK_FIELDS, values)

@@ -101,10 +101,7 @@ class TaskViewSet(viewsets.ModelViewSet):
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # Nothing is read first: the UPDATE checks the version and returns the row.
-        owner_id, pk = self.target()
-        versions = if_match_versions(request, pk)
-        if versions == ():
-            task_write_refused(owner_id=owner_id, pk=pk)
+        owner_id, pk, versions = self.write_target()
         changes = self.validated_body(partial=kwargs.get("partial", False))
         self.task = task_update(owner_id=owner_id, pk=pk, changes=changes, versions=versions)
         return Response(self.get_serializer(self.task).data)
@@ -116,18 +113,27 @@ class TaskViewSet(viewsets.ModelViewSet):
         return self.update(request, *args, partial=True, **kwargs)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        owner_id, pk = self.target()
-        versions = if_match_versions(request, pk)
-        if versions == ():
-            task_write_refused(owner_id=owner_id, pk=pk)
+        owner_id, pk, versions = self.write_target()
         task_delete(owner_id=owner_id, pk=pk, versions=versions)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    def target(self) -> tuple[int, int]:
-        """The caller's id and the id of the task in the URL."""
+    def caller_id(self) -> int:
         owner_id = self.request.user.pk
         assert owner_id is not None  # the permission class let in only a signed-in user
-        return owner_id, int(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        return owner_id
+
+    def target(self) -> tuple[int, int]:
+        """The caller's id and the id of the task in the URL."""
+        return self.caller_id(), int(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+
+    def write_target(self) -> tuple[int, int, tuple[int, ...] | None]:
+        """The target, and the versions If-Match allows a write to (None: any);
+        412 or 404 at once when it allows none."""
+        owner_id, pk = self.target()
+        versions = if_match_versions(self.request, pk)
+        if versions == ():
+            task_write_refused(owner_id=owner_id, pk=pk)
+        return owner_id, pk, versions
 
     def validated_body(self, *, partial: bool) -> dict[str, Any]:
         """The body's changes, validated; for PUT an omitted `done` is false.
@@ -144,10 +150,8 @@ class TaskViewSet(viewsets.ModelViewSet):
         return dict(serializer.validated_data)
 
     def perform_create(self, serializer: TaskSerializer) -> None:  # type: ignore[override]
-        owner_id = self.request.user.pk
-        assert owner_id is not None  # the permission class let in only a signed-in user
         self.task = serializer.instance = task_create(
-            owner_id=owner_id, fields=dict(serializer.validated_data)
+            owner_id=self.caller_id(), fields=dict(serializer.validated_data)
         )
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:

@@ -7,6 +7,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -72,6 +73,17 @@ def test_rows_are_converted_as_values_list_gives_them(three_owners):
     for row in rows:
         assert row[3].utcoffset() == dt.timedelta(0) and row[4].utcoffset() == dt.timedelta(0)
         assert row[4] - row[3] == dt.timedelta(microseconds=7)
+
+
+def test_rows_read_another_way_are_converted_as_the_query_converts_its_own(three_owners):
+    """convert() takes raw rows of the same columns (what a cursor returns) to what rows() gives."""
+    owner = three_owners[0]
+    query = CompiledQuery(owners_tasks, owner_id=OWNER_MARK)
+    with connection.cursor() as cursor:
+        cursor.execute(*owners_tasks(owner.pk).query.sql_with_params())
+        raw = cursor.fetchall()
+
+    assert_same_rows(query.convert(raw), query.rows(owner_id=owner.pk))
 
 
 def test_each_call_runs_with_its_own_parameter_values(three_owners):
